@@ -1,0 +1,95 @@
+# health-sync — GNU Make + pkg-config.  `make` builds build/health-sync;
+# `make check` runs every test (plain, then under ASan+UBSan); `make demo`
+# runs a real sync against the bundled fake providers.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libcurl sqlite3 jansson libcrypto
+TEST_PKGS := libmicrohttpd cmocka
+
+# SAN=1 builds an AddressSanitizer + UndefinedBehaviorSanitizer variant.
+SANFLAGS  := $(if $(SAN),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+OPT       := $(if $(SAN),-O1,-O2)
+CFLAGS    ?= $(OPT) -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wno-missing-field-initializers -Isrc -Isrc/providers \
+             -DHS_VERSION='"$(VERSION)"' $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
+LDFLAGS   += $(SANFLAGS)
+LIBS      := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+
+LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/providers/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+FAKE_SRC  := $(wildcard tests/fake/*.c)
+FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DEPS      := $(LIB_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(BUILD)/obj/src/main.d
+
+PROGRAMS  := $(BUILD)/health-sync $(BUILD)/toml-decode
+TEST_PROGRAMS := $(BUILD)/fake-provider $(BUILD)/toml-suite $(UNIT_BIN)
+
+.PHONY: all check test-programs demo bench install uninstall clean deps fuzz check-valgrind format
+all: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libhs.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/health-sync: $(BUILD)/obj/src/main.o $(BUILD)/libhs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/toml-decode: $(BUILD)/obj/tools/toml-decode.o $(BUILD)/libhs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/toml-suite: $(BUILD)/obj/tests/toml-suite.o $(BUILD)/libhs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fake-provider: $(FAKE_OBJ) $(BUILD)/libhs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libhs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+test-programs: $(PROGRAMS) $(TEST_PROGRAMS)
+
+deps:
+	@scripts/install-deps
+
+# Every test, plain and then sanitized; the last line is "N passed, N failed".
+check: deps
+	@scripts/check
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider
+	@scripts/demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider
+	@scripts/bench
+
+install: $(BUILD)/health-sync
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/health-sync $(DESTDIR)$(BINDIR)/health-sync
+	if [ -f man/health-sync.1 ]; then install -m 0644 man/health-sync.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/health-sync $(DESTDIR)$(MANDIR)/man1/health-sync.1
+
+format:
+	clang-format -i src/*.[ch] src/providers/*.[ch] tests/*/*.[ch] tools/*.c
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

@@ -1,0 +1,104 @@
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char buf_empty_string[1];
+
+void buf_init(struct buf *b)
+{
+    b->data = buf_empty_string;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = 0;
+}
+
+void buf_free(struct buf *b)
+{
+    if (b->cap)
+        free(b->data);
+    size_t limit = b->limit;
+    buf_init(b);
+    b->limit = limit;
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    b->data[0] = '\0';
+}
+
+static int buf_grow(struct buf *b, size_t extra)
+{
+    if (extra > (size_t)-1 / 2 - b->len)
+        return -1;
+    size_t need = b->len + extra + 1;
+    if (b->limit && b->len + extra > b->limit)
+        return -1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *p = b->cap ? realloc(b->data, cap) : malloc(cap);
+    if (!p)
+        return -1;
+    if (!b->cap)
+        p[0] = '\0';
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_add(struct buf *b, const void *data, size_t n)
+{
+    if (buf_grow(b, n) < 0)
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int buf_adds(struct buf *b, const char *s)
+{
+    return buf_add(b, s, strlen(s));
+}
+
+int buf_addc(struct buf *b, char c)
+{
+    return buf_add(b, &c, 1);
+}
+
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0 || buf_grow(b, (size_t)n) < 0)
+        return -1;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vaddf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+char *buf_detach(struct buf *b)
+{
+    char *s = b->cap ? b->data : strdup("");
+    size_t limit = b->limit;
+    buf_init(b);
+    b->limit = limit;
+    return s;
+}

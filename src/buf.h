@@ -1,0 +1,34 @@
+/* buf: a growable byte/string buffer, always NUL-terminated, never NULL data.
+ *
+ * Like git's strbuf: initialise with BUF_INIT or buf_init(), append with the
+ * buf_add* family, release with buf_free().  A non-zero `limit` caps the
+ * length (for data from the network); an append past it fails with -1 and
+ * leaves the buffer unchanged. */
+#ifndef HS_BUF_H
+#define HS_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;   /* always points at a NUL-terminated string */
+    size_t len;   /* bytes used, excluding the terminating NUL */
+    size_t cap;   /* bytes allocated (0 while data points at the static "") */
+    size_t limit; /* 0 = unlimited */
+};
+
+extern char buf_empty_string[];
+#define BUF_INIT {buf_empty_string, 0, 0, 0}
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b); /* length 0, keeps memory */
+int buf_add(struct buf *b, const void *data, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Returns the malloc'ed string (caller frees) and leaves b empty. */
+char *buf_detach(struct buf *b);
+
+#endif

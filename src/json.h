@@ -1,0 +1,44 @@
+/* json: jansson helpers shared by the providers.
+ *
+ * The "first/str/canonical/hash" rules are the spec's (providers.md,
+ * Conventions): they must produce byte-for-byte what the Python tool stored. */
+#ifndef HS_JSON_H
+#define HS_JSON_H
+
+#include "buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Truthy per Python: not null, "", 0, 0.0, false, [] or {}. */
+bool json_truthy(const json_t *v);
+
+/* first(a, b, ...): the first field of obj (a NULL-terminated list of keys)
+ * whose value is truthy, or NULL.  Borrowed reference. */
+json_t *json_first(const json_t *obj, const char *const *keys);
+#define JSON_FIRST(obj, ...) json_first((obj), (const char *const[]){__VA_ARGS__, NULL})
+
+/* str(v): a string as-is, an integer in decimal, a real in Python repr, true/false
+ * as "True"/"False" (Python str()).  Appends to out; returns -1 for null,
+ * arrays and objects. */
+int json_str(const json_t *v, struct buf *out);
+/* Same, as a malloc'ed string (NULL when json_str fails). */
+char *json_strdup(const json_t *v);
+
+/* Python's json.dumps(v, separators=(",", ":"), ensure_ascii=True), with
+ * sort_keys as given: the seed's payload_json (keys in received order, so
+ * decode with JSON_PRESERVE_ORDER) and the spec's canonical JSON (sorted). */
+int json_dump_python(const json_t *v, bool sort_keys, struct buf *out);
+
+/* Lowercase hex SHA-256 of the canonical (sorted) JSON; out has room for 65 bytes. */
+int json_hash(const json_t *v, char out[65]);
+
+/* Python repr of a double: shortest round-trip digits ("1.0", "0.1", "1e-05",
+ * "1e+16", "inf", "nan").  Appends to out. */
+int json_format_double(double d, struct buf *out);
+
+/* Parses a response body.  Decodes with JSON_PRESERVE_ORDER; on failure fills
+ * errbuf with "invalid JSON at line L column C: reason". Caller owns the result. */
+json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,141 @@
+/* provider.h: the one interface between the sync runner and a provider.
+ *
+ * A provider file holds only what is particular to its API: URLs,
+ * parameters, how an item becomes a record, how the watermark moves.  It
+ * never touches SQLite: it reads its watermark from the task and hands over
+ * records, deletions and the new watermark through the task_* calls below
+ * (implemented by sync.c), which commit each page with its watermark in one
+ * transaction. */
+#ifndef HS_PROVIDER_H
+#define HS_PROVIDER_H
+
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+#include "http.h"
+#include "json.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+enum auth_kind { AUTH_OAUTH2, AUTH_API_KEY, AUTH_PASSWORD };
+
+struct provider;
+struct provider_run;
+struct task;
+
+struct resource {
+    const char *name; /* "daily_sleep", "workouts", ... */
+    int (*sync)(struct task *t, struct hs_error *err);
+};
+
+/* What `health-sync auth <provider>` hands the provider. */
+struct auth_ctx {
+    struct provider_run *run; /* config, http client, token storage */
+    const char *listen_host;  /* NULL = 127.0.0.1 */
+    int listen_port;          /* 0 = the redirect_uri's port */
+    bool open_browser;
+    bool read_stdin;
+};
+
+struct provider {
+    const char *name;  /* "oura": the config section and the provider column */
+    const char *title; /* "Oura", for messages */
+    enum auth_kind auth;
+    const struct config_key *config_keys; /* the [name] section, ended by {NULL} */
+    const struct resource *resources;     /* in run order, ended by {NULL} */
+    /* `health-sync auth <name>`: obtain and store credentials. */
+    int (*authenticate)(struct auth_ctx *a, struct hs_error *err);
+    /* Before the resources run: obtain or refresh credentials and set
+     * run->access_token (or fail with HS_ERR_AUTH / HS_ERR_CONFIG). */
+    int (*prepare)(struct provider_run *r, struct hs_error *err);
+    /* Force a token refresh after a 401; NULL when the provider cannot. */
+    int (*refresh)(struct provider_run *r, struct hs_error *err);
+    /* Release run->data. May be NULL. */
+    void (*cleanup)(struct provider_run *r);
+};
+
+/* One provider's part of a sync (or of an auth). */
+struct provider_run {
+    const struct provider *provider;
+    const struct config *cfg;
+    struct http_client *http;
+    time_t now;          /* taken once when the run starts */
+    char *access_token;  /* set by prepare (malloc'ed; freed by the runner) */
+    bool full;           /* `sync --full` */
+    void *data;          /* the provider's own state across its resources */
+    struct sync_runner *runner; /* private to sync.c */
+};
+
+/* One resource's sync. */
+struct task {
+    struct provider_run *run;
+    const struct resource *resource;
+    /* The sync_state row as it was when the task started (fields NULL when none). */
+    struct sync_state state;
+    /* Re-list the whole history and delete what upstream no longer has:
+     * `sync --full`, a first backfill, or a reconciliation that is due. */
+    bool full;
+    void *priv; /* private to sync.c */
+};
+
+/* ---- configuration ---- */
+const char *run_config_str(const struct provider_run *r, const char *key);
+long long run_config_int(const struct provider_run *r, const char *key);
+bool run_config_bool(const struct provider_run *r, const char *key);
+const char *const *run_config_list(const struct provider_run *r, const char *key, size_t *n);
+bool run_config_is_set(const struct provider_run *r, const char *key);
+/* The value, or NULL with err "missing [<provider>].<key> in <config path>". */
+const char *run_config_require(const struct provider_run *r, const char *key,
+                               struct hs_error *err);
+
+/* ---- tokens (committed at once, in their own transaction) ---- */
+/* 1 found, 0 none, -1 error. */
+int run_load_token(struct provider_run *r, struct token *out, struct hs_error *err);
+int run_save_token(struct provider_run *r, const struct token *t, struct hs_error *err);
+/* Replaces run->access_token (copied) and registers it as a secret. */
+void run_set_access_token(struct provider_run *r, const char *token);
+
+/* ---- HTTP with the run's credentials ---- */
+/* Sends req; when req->bearer is NULL and the provider is not AUTH_API_KEY,
+ * run->access_token is sent as Bearer.  On a 401 that is not a scope error,
+ * calls provider->refresh once and retries.  Parses the body as JSON. */
+int task_request_json(struct task *t, const struct http_request *req, json_t **out,
+                      struct hs_error *err);
+/* GET url (see task_request_json). */
+int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err);
+
+/* ---- records ---- */
+/* Queues an upsert of a record of this task's resource (payload serialised
+ * as the Python tool does: compact, ASCII, keys in received order). Times
+ * may be NULL.  Marks record_id as seen for task_sweep. */
+int task_put(struct task *t, const char *record_id, const char *start_time, const char *end_time,
+             const char *source_updated_at, const json_t *payload, struct hs_error *err);
+/* The same into another resource of this provider (e.g. Hevy's workout_events). */
+int task_put_in(struct task *t, const char *resource, const char *record_id,
+                const char *start_time, const char *end_time, const char *source_updated_at,
+                const json_t *payload, struct hs_error *err);
+/* Queues a deletion (from this task's resource, or `resource` when non-NULL). */
+int task_delete(struct task *t, const char *resource, const char *record_id,
+                struct hs_error *err);
+/* Commits what is queued together with the new watermark and cursor (NULL:
+ * keep the current value) in one transaction.  Call once per page. */
+int task_commit(struct task *t, const char *watermark, const char *cursor, struct hs_error *err);
+/* Queues deletion of every stored record of this resource whose start_time is
+ * within [from, to] (NULL = open bound; compared as text) and that was not
+ * put during this task.  Call only after a complete, successful listing. */
+int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err);
+/* Whether a record id was put during this task. */
+bool task_seen(const struct task *t, const char *record_id);
+/* MAX(start_time) stored for a resource of this provider; caller frees. */
+char *task_max_start_time(struct task *t, const char *resource);
+
+/* Progress for people: pages, records, waits. */
+void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The provider table (registry.c). */
+extern const struct provider *const providers[];
+const struct provider *provider_find(const char *name);
+
+#endif

@@ -1,0 +1,122 @@
+/* store: the SQLite database.  Schema compatible with the Python tool's
+ * (records, sync_state, oauth_tokens) plus sync_runs and PRAGMA user_version.
+ *
+ * One connection, used by one thread at a time (the runner serialises
+ * writers).  Every write goes through prepared statements.  A new database
+ * file is created with mode 0600. */
+#ifndef HS_STORE_H
+#define HS_STORE_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct record {
+    const char *provider;
+    const char *resource;
+    const char *record_id;
+    const char *start_time;        /* may be NULL */
+    const char *end_time;          /* may be NULL */
+    const char *source_updated_at; /* may be NULL */
+    const char *payload_json;
+};
+
+enum upsert_result { UPSERT_INSERTED, UPSERT_UPDATED, UPSERT_UNCHANGED };
+
+struct sync_state {
+    char *watermark; /* each may be NULL; owned, free with store_state_clear */
+    char *cursor;
+    char *extra_json;
+    char *updated_at;
+};
+
+struct token {
+    char *provider;
+    char *access_token;
+    char *refresh_token; /* NULL when none */
+    char *token_type;
+    char *scope;
+    char *expires_at; /* ISO Z or NULL */
+    char *obtained_at;
+    char *extra_json; /* compact JSON object or NULL */
+};
+
+struct run_counts {
+    long inserted, updated, deleted, unchanged;
+};
+
+/* Opens (creating with mode 0600) and migrates the database: WAL mode, the
+ * schema applied idempotently, user_version set.  A database whose
+ * user_version is newer than ours is refused.  Returns NULL on error. */
+struct store *store_open(const char *path, struct hs_error *err);
+void store_close(struct store *s);
+const char *store_path(const struct store *s);
+
+/* Waits up to ms milliseconds for a lock held by another connection. */
+void store_set_busy_timeout(struct store *s, int ms);
+
+int store_begin(struct store *s, struct hs_error *err);  /* BEGIN IMMEDIATE */
+int store_commit(struct store *s, struct hs_error *err);
+void store_rollback(struct store *s);
+
+/* Insert or overwrite; fetched_at = now.  *result says what happened. */
+int store_upsert_record(struct store *s, const struct record *r, enum upsert_result *result,
+                        struct hs_error *err);
+/* Deletes one record; *deleted is 1 when a row went away. */
+int store_delete_record(struct store *s, const char *provider, const char *resource,
+                        const char *record_id, int *deleted, struct hs_error *err);
+
+/* Calls fn for every record id of provider/resource whose start_time lies in
+ * [start_from, start_to] (either bound may be NULL for open; compared as
+ * text, so pass the same format the rows use).  fn returning non-zero stops. */
+int store_each_record_id(struct store *s, const char *provider, const char *resource,
+                         const char *start_from, const char *start_to,
+                         int (*fn)(void *arg, const char *record_id), void *arg,
+                         struct hs_error *err);
+long store_count_records(struct store *s, const char *provider, const char *resource);
+/* MAX(start_time) of provider/resource into a malloc'ed string, NULL if none. */
+char *store_max_start_time(struct store *s, const char *provider, const char *resource);
+
+/* sync_state: returns 0 with all fields NULL when there is no row. */
+int store_get_state(struct store *s, const char *provider, const char *resource,
+                    struct sync_state *out, struct hs_error *err);
+int store_set_state(struct store *s, const char *provider, const char *resource,
+                    const char *watermark, const char *cursor, const char *extra_json,
+                    struct hs_error *err);
+void store_state_clear(struct sync_state *st);
+
+/* oauth_tokens: get returns 1 when found, 0 when absent, -1 on error. */
+int store_get_token(struct store *s, const char *provider, struct token *out,
+                    struct hs_error *err);
+/* Replaces the provider's row in its own transaction when none is open. */
+int store_put_token(struct store *s, const struct token *t, struct hs_error *err);
+int store_delete_token(struct store *s, const char *provider, struct hs_error *err);
+void store_token_clear(struct token *t);
+
+/* sync_runs. */
+int store_run_start(struct store *s, const char *provider, const char *resource,
+                    const char *watermark_before, int64_t *run_id, struct hs_error *err);
+int store_run_finish(struct store *s, int64_t run_id, const char *status,
+                     const char *watermark_after, const struct run_counts *counts,
+                     const char *error_text, struct hs_error *err);
+
+/* The status report: calls fn once per row of each query. */
+struct state_row {
+    const char *provider, *resource, *watermark, *updated_at;
+    long record_count;
+    const char *last_run_started, *last_run_finished, *last_run_status, *last_run_error;
+    long last_inserted, last_updated, last_deleted;
+};
+int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row),
+                      void *arg, struct hs_error *err);
+/* Record counts per provider/resource, ordered. */
+int store_each_count(struct store *s,
+                     int (*fn)(void *arg, const char *provider, const char *resource, long n),
+                     void *arg, struct hs_error *err);
+
+#endif
