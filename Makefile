@@ -13,7 +13,8 @@ PKGS      := libcurl sqlite3 jansson libcrypto
 TEST_PKGS := libmicrohttpd cmocka
 
 # SAN=1 builds an AddressSanitizer + UndefinedBehaviorSanitizer variant.
-SANFLAGS  := $(if $(SAN),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+comma     := ,
+SANFLAGS  := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 OPT       := $(if $(SAN),-O1,-O2)
 CFLAGS    ?= $(OPT) -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
