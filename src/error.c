@@ -47,9 +47,15 @@ int hs_error_prefix(struct hs_error *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    char old[HS_ERROR_MSG_MAX];
-    memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s%s", prefix, old);
+    size_t plen = strlen(prefix);
+    size_t mlen = strlen(e->msg);
+    if (plen >= sizeof e->msg)
+        plen = sizeof e->msg - 1;
+    if (plen + mlen >= sizeof e->msg)
+        mlen = sizeof e->msg - 1 - plen;
+    memmove(e->msg + plen, e->msg, mlen);
+    memcpy(e->msg, prefix, plen);
+    e->msg[plen + mlen] = '\0';
     return -1;
 }
 
