@@ -7,7 +7,7 @@ static const struct config_key oura_keys[] = {
     {"client_id", CFG_STRING, NULL, 0, 0, "OAuth2 client id of your Oura application"},
     {"client_secret", CFG_SECRET, NULL, 0, 0, "OAuth2 client secret"},
     {"redirect_uri", CFG_URL, "http://localhost:8484/callback", 0, 0, "must match the application; Oura rejects 127.0.0.1"},
-    {"scopes", CFG_STRING, "extapi:daily extapi:heartrate extapi:personal extapi:workout extapi:session extapi:tag extapi:spo2", 0, 0, "space-separated OAuth2 scopes"},
+    {"scopes", CFG_STRING, "personal daily sleep workout heartrate tag session spo2", 0, 0, "space-separated OAuth2 scopes"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first day to backfill"},
     {"overlap_days", CFG_INT, "7", 0, 3650, "days re-fetched before the watermark on each sync"},
     {"base_url", CFG_URL, "https://api.ouraring.com", 0, 0, "API root holding /v2/usercollection"},
