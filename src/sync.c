@@ -1,0 +1,661 @@
+#include "sync.h"
+
+#include "json.h"
+#include "log.h"
+#include "strset.h"
+#include "timeutil.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sync_runner {
+    struct store *store;
+    pthread_mutex_t store_lock; /* the store has one writer at a time */
+    const struct config *cfg;
+    struct sync_options opt;
+    long commits; /* for HEALTH_SYNC_FAIL_AFTER_COMMITS */
+    long fail_after_commits;
+};
+
+/* One queued change of a page. */
+struct pending_op {
+    bool is_delete;
+    char *resource;
+    char *record_id;
+    char *start_time, *end_time, *source_updated_at;
+    char *payload_json;
+};
+
+struct task_state {
+    struct pending_op *ops;
+    size_t n_ops, cap_ops;
+    struct strset seen;
+    struct run_counts counts;
+    char *watermark; /* the current values, carried into every commit */
+    char *cursor;
+    char *extra_json;
+    long pages;
+};
+
+/* ---------------------------------------------------------------- runner */
+
+struct sync_runner *sync_runner_new(struct store *store, const struct config *cfg,
+                                    const struct sync_options *opt)
+{
+    struct sync_runner *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->store = store;
+    r->cfg = cfg;
+    if (opt)
+        r->opt = *opt;
+    pthread_mutex_init(&r->store_lock, NULL);
+    /* Test-only crash point, as mbsync tests its journal: exit right after
+     * the N-th committed page. */
+    const char *fail = getenv("HEALTH_SYNC_FAIL_AFTER_COMMITS");
+    r->fail_after_commits = fail ? strtol(fail, NULL, 10) : 0;
+    return r;
+}
+
+void sync_runner_free(struct sync_runner *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_destroy(&r->store_lock);
+    free(r);
+}
+
+struct provider_run *sync_provider_run_new(struct sync_runner *r, const struct provider *p)
+{
+    struct provider_run *run = calloc(1, sizeof *run);
+    if (!run)
+        return NULL;
+    run->provider = p;
+    run->cfg = r->cfg;
+    run->http = http_client_new(p->name);
+    run->now = time_now();
+    run->full = r->opt.full;
+    run->runner = r;
+    if (!run->http) {
+        free(run);
+        return NULL;
+    }
+    return run;
+}
+
+void sync_provider_run_free(struct provider_run *run)
+{
+    if (!run)
+        return;
+    if (run->provider->cleanup)
+        run->provider->cleanup(run);
+    http_client_free(run->http);
+    free(run->access_token);
+    free(run);
+}
+
+/* ---------------------------------------------------------------- config */
+
+const char *run_config_str(const struct provider_run *r, const char *key)
+{
+    return config_str(r->cfg, r->provider->name, key);
+}
+
+long long run_config_int(const struct provider_run *r, const char *key)
+{
+    return config_int(r->cfg, r->provider->name, key);
+}
+
+bool run_config_bool(const struct provider_run *r, const char *key)
+{
+    return config_bool(r->cfg, r->provider->name, key);
+}
+
+const char *const *run_config_list(const struct provider_run *r, const char *key, size_t *n)
+{
+    return config_list(r->cfg, r->provider->name, key, n);
+}
+
+bool run_config_is_set(const struct provider_run *r, const char *key)
+{
+    return config_is_set(r->cfg, r->provider->name, key);
+}
+
+const char *run_config_require(const struct provider_run *r, const char *key,
+                               struct hs_error *err)
+{
+    const char *v = run_config_str(r, key);
+    if (!v || !*v) {
+        hs_error_set(err, HS_ERR_CONFIG, "missing [%s].%s in %s", r->provider->name, key,
+                     config_path(r->cfg));
+        return NULL;
+    }
+    return v;
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+int run_load_token(struct provider_run *r, struct token *out, struct hs_error *err)
+{
+    pthread_mutex_lock(&r->runner->store_lock);
+    int rc = store_get_token(r->runner->store, r->provider->name, out, err);
+    pthread_mutex_unlock(&r->runner->store_lock);
+    if (rc == 1) {
+        log_add_secret(out->access_token);
+        log_add_secret(out->refresh_token);
+    }
+    return rc;
+}
+
+/* A rotated refresh token must never be lost: it is written in its own
+ * transaction, before any page of data, the moment it arrives. */
+int run_save_token(struct provider_run *r, const struct token *t, struct hs_error *err)
+{
+    log_add_secret(t->access_token);
+    log_add_secret(t->refresh_token);
+    pthread_mutex_lock(&r->runner->store_lock);
+    int rc = store_put_token(r->runner->store, t, err);
+    pthread_mutex_unlock(&r->runner->store_lock);
+    return rc;
+}
+
+void run_set_access_token(struct provider_run *r, const char *token)
+{
+    free(r->access_token);
+    r->access_token = token ? strdup(token) : NULL;
+    log_add_secret(token);
+}
+
+/* ---------------------------------------------------------------- HTTP */
+
+static bool is_scope_error(const struct hs_error *e)
+{
+    if (e->kind == HS_ERR_SCOPE)
+        return true;
+    bool denied = e->http_status == 401 || e->http_status == 403;
+    return denied && strcasestr(e->msg, "scope") != NULL;
+}
+
+int task_request_json(struct task *t, const struct http_request *req, json_t **out,
+                      struct hs_error *err)
+{
+    struct provider_run *run = t->run;
+    struct http_request r = *req;
+    bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && run->access_token;
+    if (use_run_token)
+        r.bearer = run->access_token;
+    struct hs_error first = HS_ERROR_INIT;
+    if (http_send_json(run->http, &r, out, &first) == 0)
+        return 0;
+    if (is_scope_error(&first)) {
+        first.kind = HS_ERR_SCOPE;
+        *err = first;
+        return -1;
+    }
+    if (first.http_status != 401 || !use_run_token || !run->provider->refresh) {
+        *err = first;
+        return -1;
+    }
+    log_debug("%s: HTTP 401, refreshing the access token once", run->provider->name);
+    if (run->provider->refresh(run, err) < 0)
+        return -1;
+    r.bearer = run->access_token;
+    return http_send_json(run->http, &r, out, err);
+}
+
+int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err)
+{
+    struct http_request req = {.method = "GET", .url = url};
+    return task_request_json(t, &req, out, err);
+}
+
+/* ---------------------------------------------------------------- records */
+
+static struct task_state *state_of(const struct task *t)
+{
+    return t->priv;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static struct pending_op *new_op(struct task *t, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    if (ts->n_ops == ts->cap_ops) {
+        size_t cap = ts->cap_ops ? ts->cap_ops * 2 : 64;
+        struct pending_op *ops = realloc(ts->ops, cap * sizeof *ops);
+        if (!ops) {
+            hs_error_set(err, HS_ERR_FINAL, "out of memory");
+            return NULL;
+        }
+        ts->ops = ops;
+        ts->cap_ops = cap;
+    }
+    struct pending_op *op = &ts->ops[ts->n_ops++];
+    memset(op, 0, sizeof *op);
+    return op;
+}
+
+static void free_op(struct pending_op *op)
+{
+    free(op->resource);
+    free(op->record_id);
+    free(op->start_time);
+    free(op->end_time);
+    free(op->source_updated_at);
+    free(op->payload_json);
+}
+
+static void discard_ops(struct task_state *ts)
+{
+    for (size_t i = 0; i < ts->n_ops; i++)
+        free_op(&ts->ops[i]);
+    ts->n_ops = 0;
+}
+
+int task_put_in(struct task *t, const char *resource, const char *record_id,
+                const char *start_time, const char *end_time, const char *source_updated_at,
+                const json_t *payload, struct hs_error *err)
+{
+    if (!record_id || !*record_id)
+        return hs_error_set(err, HS_ERR_FINAL, "%s/%s: a record without an id",
+                            t->run->provider->name, resource);
+    struct buf json = BUF_INIT;
+    if (json_dump_python(payload, false, &json) < 0) {
+        buf_free(&json);
+        return hs_error_set(err, HS_ERR_FINAL, "%s/%s: cannot serialise record %s",
+                            t->run->provider->name, resource, record_id);
+    }
+    struct pending_op *op = new_op(t, err);
+    if (!op) {
+        buf_free(&json);
+        return -1;
+    }
+    op->resource = strdup(resource);
+    op->record_id = strdup(record_id);
+    op->start_time = dup_or_null(start_time);
+    op->end_time = dup_or_null(end_time);
+    op->source_updated_at = dup_or_null(source_updated_at);
+    op->payload_json = buf_detach(&json);
+    if (strcmp(resource, t->resource->name) == 0 &&
+        strset_add(&state_of(t)->seen, record_id) < 0)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    return 0;
+}
+
+int task_put(struct task *t, const char *record_id, const char *start_time, const char *end_time,
+             const char *source_updated_at, const json_t *payload, struct hs_error *err)
+{
+    return task_put_in(t, t->resource->name, record_id, start_time, end_time, source_updated_at,
+                       payload, err);
+}
+
+int task_delete(struct task *t, const char *resource, const char *record_id,
+                struct hs_error *err)
+{
+    struct pending_op *op = new_op(t, err);
+    if (!op)
+        return -1;
+    op->is_delete = true;
+    op->resource = strdup(resource ? resource : t->resource->name);
+    op->record_id = strdup(record_id);
+    return 0;
+}
+
+bool task_seen(const struct task *t, const char *record_id)
+{
+    return strset_has(&state_of(t)->seen, record_id);
+}
+
+struct sweep_ctx {
+    struct task *task;
+    struct hs_error *err;
+    int failed;
+};
+
+static int sweep_one(void *arg, const char *record_id)
+{
+    struct sweep_ctx *c = arg;
+    if (task_seen(c->task, record_id))
+        return 0;
+    if (task_delete(c->task, NULL, record_id, c->err) < 0) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err)
+{
+    struct sync_runner *r = t->run->runner;
+    struct sweep_ctx c = {t, err, 0};
+    pthread_mutex_lock(&r->store_lock);
+    int rc = store_each_record_id(r->store, t->run->provider->name, t->resource->name, from, to,
+                                  sweep_one, &c, err);
+    pthread_mutex_unlock(&r->store_lock);
+    return rc < 0 || c.failed ? -1 : 0;
+}
+
+char *task_max_start_time(struct task *t, const char *resource)
+{
+    struct sync_runner *r = t->run->runner;
+    pthread_mutex_lock(&r->store_lock);
+    char *v = store_max_start_time(r->store, t->run->provider->name, resource);
+    pthread_mutex_unlock(&r->store_lock);
+    return v;
+}
+
+static int apply_op(struct task *t, const struct pending_op *op, struct hs_error *err)
+{
+    struct store *s = t->run->runner->store;
+    struct run_counts *c = &state_of(t)->counts;
+    const char *provider = t->run->provider->name;
+    if (op->is_delete) {
+        int deleted = 0;
+        if (store_delete_record(s, provider, op->resource, op->record_id, &deleted, err) < 0)
+            return -1;
+        c->deleted += deleted;
+        return 0;
+    }
+    struct record rec = {provider,      op->resource,          op->record_id,   op->start_time,
+                         op->end_time, op->source_updated_at, op->payload_json};
+    enum upsert_result res;
+    if (store_upsert_record(s, &rec, &res, err) < 0)
+        return -1;
+    if (res == UPSERT_INSERTED)
+        c->inserted++;
+    else if (res == UPSERT_UPDATED)
+        c->updated++;
+    else
+        c->unchanged++;
+    return 0;
+}
+
+static void replace_str(char **slot, const char *value)
+{
+    if (!value)
+        return;
+    char *copy = strdup(value);
+    if (!copy)
+        return;
+    free(*slot);
+    *slot = copy;
+}
+
+/* Applies the queued ops and the state in one transaction (caller holds the lock). */
+static int commit_locked(struct task *t, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    struct store *s = t->run->runner->store;
+    if (store_begin(s, err) < 0)
+        return -1;
+    for (size_t i = 0; i < ts->n_ops; i++) {
+        if (apply_op(t, &ts->ops[i], err) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
+    if ((ts->watermark || ts->cursor || ts->extra_json) &&
+        store_set_state(s, t->run->provider->name, t->resource->name, ts->watermark, ts->cursor,
+                        ts->extra_json, err) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s, err);
+}
+
+int task_commit(struct task *t, const char *watermark, const char *cursor, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    struct sync_runner *r = t->run->runner;
+    if (hs_interrupted) {
+        discard_ops(ts);
+        return hs_error_set(err, HS_ERR_INTERRUPTED, "interrupted");
+    }
+    replace_str(&ts->watermark, watermark);
+    replace_str(&ts->cursor, cursor);
+    pthread_mutex_lock(&r->store_lock);
+    int rc = commit_locked(t, err);
+    long commits = ++r->commits;
+    pthread_mutex_unlock(&r->store_lock);
+    discard_ops(ts);
+    if (rc < 0)
+        return hs_error_prefix(err, "%s/%s: ", t->run->provider->name, t->resource->name);
+    ts->pages++;
+    if (r->fail_after_commits > 0 && commits >= r->fail_after_commits)
+        _exit(99);
+    return 0;
+}
+
+void task_progress(struct task *t, const char *fmt, ...)
+{
+    struct buf msg = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    log_progress(t->run->provider->name, t->resource->name, "%s", msg.data);
+    buf_free(&msg);
+}
+
+/* ---------------------------------------------------------------- tasks */
+
+/* sync_state.extra_json keeps {"last_full_sync": ISO}: when this resource's
+ * whole history was last re-listed (the Python tool leaves the column NULL). */
+static char *last_full_sync(const char *extra_json)
+{
+    if (!extra_json)
+        return NULL;
+    json_t *extra = json_loads(extra_json, 0, NULL);
+    const char *v = json_string_value(json_object_get(extra, "last_full_sync"));
+    char *copy = v ? strdup(v) : NULL;
+    json_decref(extra);
+    return copy;
+}
+
+static char *with_last_full_sync(const char *extra_json, time_t when)
+{
+    json_t *extra = extra_json ? json_loads(extra_json, 0, NULL) : NULL;
+    if (!json_is_object(extra)) {
+        json_decref(extra);
+        extra = json_object();
+    }
+    char iso[TIME_ISO_LEN];
+    time_format_iso(when, iso);
+    json_object_set_new(extra, "last_full_sync", json_string(iso));
+    char *s = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(extra);
+    return s;
+}
+
+static bool reconcile_due(const struct sync_runner *r, const struct sync_state *st, time_t now)
+{
+    if (r->opt.full || !st->updated_at)
+        return true; /* asked for, or a first backfill */
+    long long days = config_int(r->cfg, "app", "reconcile_days");
+    if (days == 0)
+        return true;
+    char *last = last_full_sync(st->extra_json);
+    time_t when;
+    bool due = !last || time_parse(last, &when) < 0 || now - when >= days * 86400;
+    free(last);
+    return due;
+}
+
+static int task_init(struct task *t, struct provider_run *run, const struct resource *res,
+                     struct hs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->run = run;
+    t->resource = res;
+    struct task_state *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    t->priv = ts;
+    struct sync_runner *r = run->runner;
+    pthread_mutex_lock(&r->store_lock);
+    int rc = store_get_state(r->store, run->provider->name, res->name, &t->state, err);
+    pthread_mutex_unlock(&r->store_lock);
+    if (rc < 0)
+        return -1;
+    ts->watermark = dup_or_null(t->state.watermark);
+    ts->cursor = dup_or_null(t->state.cursor);
+    ts->extra_json = dup_or_null(t->state.extra_json);
+    t->full = reconcile_due(r, &t->state, run->now);
+    return 0;
+}
+
+static void task_free(struct task *t)
+{
+    struct task_state *ts = state_of(t);
+    if (ts) {
+        discard_ops(ts);
+        free(ts->ops);
+        strset_free(&ts->seen);
+        free(ts->watermark);
+        free(ts->cursor);
+        free(ts->extra_json);
+        free(ts);
+    }
+    store_state_clear(&t->state);
+    t->priv = NULL;
+}
+
+/* After a complete full pass, remember when, so reconciliation runs again
+ * only when [app].reconcile_days have passed. */
+static int mark_full_pass(struct task *t, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    char *extra = with_last_full_sync(ts->extra_json, t->run->now);
+    if (!extra)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    free(ts->extra_json);
+    ts->extra_json = extra;
+    return task_commit(t, NULL, NULL, err);
+}
+
+static int run_store_start(struct sync_runner *r, const char *provider, const char *resource,
+                           const char *watermark, int64_t *id)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    pthread_mutex_lock(&r->store_lock);
+    int rc = store_run_start(r->store, provider, resource, watermark, id, &err);
+    pthread_mutex_unlock(&r->store_lock);
+    if (rc < 0)
+        log_warn("%s/%s: cannot record the run: %s", provider, resource, err.msg);
+    return rc;
+}
+
+static void run_store_finish(struct sync_runner *r, int64_t id, const char *status,
+                             const char *watermark, const struct run_counts *counts,
+                             const char *error_text)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    pthread_mutex_lock(&r->store_lock);
+    int rc = store_run_finish(r->store, id, status, watermark, counts, error_text, &err);
+    pthread_mutex_unlock(&r->store_lock);
+    if (rc < 0)
+        log_warn("cannot record the end of a run: %s", err.msg);
+}
+
+static void add_counts(struct run_counts *to, const struct run_counts *from)
+{
+    to->inserted += from->inserted;
+    to->updated += from->updated;
+    to->deleted += from->deleted;
+    to->unchanged += from->unchanged;
+}
+
+/* Runs one resource; returns its error kind (HS_OK on success). */
+static enum hs_err_kind run_task(struct provider_run *run, const struct resource *res,
+                                 struct provider_result *result)
+{
+    struct sync_runner *r = run->runner;
+    struct hs_error err = HS_ERROR_INIT;
+    struct task t;
+    int64_t run_id = 0;
+    int rc = task_init(&t, run, res, &err);
+    if (rc == 0) {
+        run_store_start(r, run->provider->name, res->name, t.state.watermark, &run_id);
+        rc = res->sync(&t, &err);
+        if (rc == 0 && state_of(&t)->n_ops > 0)
+            rc = task_commit(&t, NULL, NULL, &err); /* anything the provider left queued */
+        if (rc == 0 && t.full)
+            rc = mark_full_pass(&t, &err);
+    }
+    struct task_state *ts = state_of(&t);
+    const struct run_counts zero = {0};
+    const struct run_counts *counts = ts ? &ts->counts : &zero;
+    log_progress_done();
+    const char *status = rc == 0 ? "success" : err.kind == HS_ERR_SCOPE ? "skipped" : "error";
+    if (run_id)
+        run_store_finish(r, run_id, status, ts ? ts->watermark : NULL, counts,
+                         rc == 0 ? NULL : err.msg);
+    add_counts(&result->counts, counts);
+    if (rc == 0) {
+        result->resources_ok++;
+        log_info("%s/%s: %ld new, %ld updated, %ld deleted, %ld unchanged", run->provider->name,
+                 res->name, counts->inserted, counts->updated, counts->deleted,
+                 counts->unchanged);
+    } else if (err.kind == HS_ERR_SCOPE) {
+        result->resources_skipped++;
+        log_warn("%s/%s skipped: the token lacks the scope for it (%s)", run->provider->name,
+                 res->name, err.msg);
+    } else {
+        result->resources_failed++;
+        log_error("%s/%s: %s", run->provider->name, res->name, err.msg);
+        if (result->error.kind == HS_OK)
+            result->error = err;
+    }
+    enum hs_err_kind kind = rc == 0 ? HS_OK : err.kind;
+    task_free(&t);
+    return kind;
+}
+
+static void auth_hint(const struct provider *p, struct hs_error *err)
+{
+    if (err->kind == HS_ERR_AUTH && p->auth == AUTH_OAUTH2 && !strstr(err->msg, "health-sync auth"))
+        hs_error_prefix(err, "%s credentials rejected (run `health-sync auth %s`): ", p->title,
+                        p->name);
+}
+
+int sync_provider(struct sync_runner *r, const struct provider *p, struct provider_result *result)
+{
+    memset(result, 0, sizeof *result);
+    result->provider = p;
+    struct provider_run *run = sync_provider_run_new(r, p);
+    if (!run) {
+        result->failed = true;
+        hs_error_set(&result->error, HS_ERR_FINAL, "out of memory");
+        return -1;
+    }
+    if (p->prepare && p->prepare(run, &result->error) < 0) {
+        auth_hint(p, &result->error);
+        int64_t id = 0;
+        if (run_store_start(r, p->name, "*", NULL, &id) == 0)
+            run_store_finish(r, id, "error", NULL, &result->counts, result->error.msg);
+        result->failed = true;
+        sync_provider_run_free(run);
+        return -1;
+    }
+    for (const struct resource *res = p->resources; res->name; res++) {
+        enum hs_err_kind kind = run_task(run, res, result);
+        /* Without valid credentials, or once interrupted, the rest would fail too. */
+        if (kind == HS_ERR_AUTH || kind == HS_ERR_INTERRUPTED || hs_interrupted)
+            break;
+    }
+    sync_provider_run_free(run);
+    if (result->error.kind != HS_OK) {
+        auth_hint(p, &result->error);
+        result->failed = true;
+        return -1;
+    }
+    return 0;
+}
