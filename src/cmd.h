@@ -1,0 +1,51 @@
+/* cmd: what the command files share: the parsed global options and the
+ * common steps of loading the config and opening the database. */
+#ifndef HS_CMD_H
+#define HS_CMD_H
+
+#include "config.h"
+#include "store.h"
+
+#include <stdbool.h>
+
+/* Exit codes. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,      /* a provider failed (the others still ran) */
+    EXIT_USAGE = 2,       /* usage or config error */
+    EXIT_INTERRUPTED = 130,
+};
+
+struct cli {
+    const char *config_path; /* NULL = ./health-sync.toml */
+    const char *db_path;     /* NULL = [app].db */
+    int argc;                /* the command's own arguments (argv[0] = command name) */
+    char **argv;
+};
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli);
+    const char *summary;
+    const char *usage; /* full help text for `health-sync COMMAND --help` */
+};
+
+extern const struct command commands[];
+
+int cmd_init_db(struct cli *cli);
+int cmd_auth(struct cli *cli);
+int cmd_sync(struct cli *cli);
+int cmd_status(struct cli *cli);
+
+/* Loads the config (printing any error); NULL on failure. */
+struct config *cli_load_config(const struct cli *cli);
+/* The database path: --db, else [app].db, with ~ expanded; caller frees. */
+char *cli_db_path(const struct cli *cli, const struct config *cfg);
+/* Opens the database (printing any error); NULL on failure. */
+struct store *cli_open_store(const struct cli *cli, const struct config *cfg);
+/* True when argv[i] is --help or -h. */
+bool cli_wants_help(const struct cli *cli);
+/* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

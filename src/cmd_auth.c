@@ -1,0 +1,93 @@
+/* health-sync auth PROVIDER: obtain and store credentials (OAuth2), or check
+ * a key or password. */
+#include "cmd.h"
+
+#include "log.h"
+#include "provider.h"
+#include "sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct auth_args {
+    const struct provider *provider;
+    struct auth_ctx ctx;
+};
+
+static int parse_port(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 65535)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_auth_args(struct cli *cli, struct auth_args *a)
+{
+    a->ctx.open_browser = true;
+    a->ctx.read_stdin = true;
+    for (int i = 1; i < cli->argc; i++) {
+        const char *arg = cli->argv[i];
+        bool has_value = i + 1 < cli->argc;
+        if (!strcmp(arg, "--listen-host") && has_value) {
+            a->ctx.listen_host = cli->argv[++i];
+        } else if (!strcmp(arg, "--listen-port") && has_value) {
+            if (parse_port(cli->argv[++i], &a->ctx.listen_port) < 0)
+                return cli_usage_error("auth", "--listen-port needs a port number (0-65535)");
+        } else if (!strcmp(arg, "--no-browser")) {
+            a->ctx.open_browser = false;
+        } else if (arg[0] == '-') {
+            return cli_usage_error("auth", "unknown or incomplete option '%s'", arg);
+        } else if (!a->provider) {
+            a->provider = provider_find(arg);
+            if (!a->provider)
+                return cli_usage_error("auth", "unknown provider '%s'", arg);
+        } else {
+            return cli_usage_error("auth", "unexpected argument '%s'", arg);
+        }
+    }
+    if (!a->provider)
+        return cli_usage_error("auth", "which provider? (oura withings hevy strava eightsleep)");
+    return 0;
+}
+
+int cmd_auth(struct cli *cli)
+{
+    struct auth_args a = {0};
+    int rc = parse_auth_args(cli, &a);
+    if (rc)
+        return rc;
+    if (!a.provider->authenticate) {
+        log_error("%s: `auth` is not available for this provider yet", a.provider->name);
+        return EXIT_USAGE;
+    }
+    struct config *cfg = cli_load_config(cli);
+    if (!cfg)
+        return EXIT_USAGE;
+    struct store *s = cli_open_store(cli, cfg);
+    if (!s) {
+        config_free(cfg);
+        return EXIT_FAILED;
+    }
+    struct sync_runner *runner = sync_runner_new(s, cfg, NULL);
+    struct provider_run *run = runner ? sync_provider_run_new(runner, a.provider) : NULL;
+    struct hs_error err = HS_ERROR_INIT;
+    rc = EXIT_FAILED;
+    if (run) {
+        a.ctx.run = run;
+        if (a.provider->authenticate(&a.ctx, &err) == 0)
+            rc = EXIT_OK;
+        else
+            log_error("%s auth failed: %s", a.provider->name, err.msg);
+        if (err.kind == HS_ERR_CONFIG)
+            rc = EXIT_USAGE;
+    }
+    sync_provider_run_free(run);
+    sync_runner_free(runner);
+    store_close(s);
+    config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,110 @@
+/* What every command does first: load the config, find and open the database. */
+#include "cmd.h"
+
+#include "log.h"
+#include "provider.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CONFIG "health-sync.toml"
+
+/* [app] first, then one section per provider, from the provider table. */
+static struct config_section *config_sections(void)
+{
+    size_t n = 0;
+    while (providers[n])
+        n++;
+    struct config_section *sections = calloc(n + 2, sizeof *sections);
+    if (!sections)
+        return NULL;
+    sections[0].name = "app";
+    sections[0].keys = config_app_keys;
+    for (size_t i = 0; i < n; i++) {
+        sections[i + 1].name = providers[i]->name;
+        sections[i + 1].keys = providers[i]->config_keys;
+    }
+    return sections;
+}
+
+struct config *cli_load_config(const struct cli *cli)
+{
+    struct config_section *sections = config_sections();
+    if (!sections) {
+        log_error("out of memory");
+        return NULL;
+    }
+    struct hs_error err = HS_ERROR_INIT;
+    const char *path = cli->config_path ? cli->config_path : DEFAULT_CONFIG;
+    struct config *cfg = config_load(path, cli->config_path != NULL, sections, &err);
+    free(sections);
+    if (!cfg) {
+        log_error("%s", err.msg);
+        return NULL;
+    }
+    if (!config_file_found(cfg))
+        log_debug("no config file at %s: using defaults (every provider disabled)", path);
+    return cfg;
+}
+
+static char *expand_home(const char *path)
+{
+    const char *home = getenv("HOME");
+    if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home) {
+        size_t n = strlen(home) + strlen(path);
+        char *out = malloc(n);
+        if (out)
+            snprintf(out, n, "%s%s", home, path + 1);
+        return out;
+    }
+    return strdup(path);
+}
+
+char *cli_db_path(const struct cli *cli, const struct config *cfg)
+{
+    const char *path = cli->db_path;
+    if (!path)
+        path = config_str(cfg, "app", "db");
+    if (!path || !*path)
+        path = "./health.sqlite";
+    return expand_home(path);
+}
+
+struct store *cli_open_store(const struct cli *cli, const struct config *cfg)
+{
+    char *path = cli_db_path(cli, cfg);
+    if (!path) {
+        log_error("out of memory");
+        return NULL;
+    }
+    struct hs_error err = HS_ERROR_INIT;
+    struct store *s = store_open(path, &err);
+    if (!s)
+        log_error("%s", err.msg);
+    free(path);
+    return s;
+}
+
+bool cli_wants_help(const struct cli *cli)
+{
+    for (int i = 1; i < cli->argc; i++)
+        if (!strcmp(cli->argv[i], "--help") || !strcmp(cli->argv[i], "-h"))
+            return true;
+    return false;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (command)
+        fprintf(stderr, "\nRun 'health-sync %s --help' for usage.\n", command);
+    else
+        fputs("\nRun 'health-sync --help' for usage.\n", stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,154 @@
+/* health-sync sync: run the enabled providers and summarise. */
+#include "cmd.h"
+
+#include "http.h"
+#include "log.h"
+#include "provider.h"
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SELECTED 16
+
+struct sync_args {
+    const struct provider *chosen[MAX_SELECTED];
+    size_t n_chosen;
+    bool explicit_providers;
+    struct sync_options opt;
+};
+
+static int add_provider_names(struct sync_args *a, const char *list)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *name = strtok_r(copy, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
+        const struct provider *p = provider_find(name);
+        if (!p) {
+            rc = cli_usage_error("sync", "unknown provider '%s' (known: oura withings hevy strava "
+                                         "eightsleep)", name);
+            break;
+        }
+        bool dup = false;
+        for (size_t i = 0; i < a->n_chosen; i++)
+            dup = dup || a->chosen[i] == p;
+        if (!dup && a->n_chosen < MAX_SELECTED)
+            a->chosen[a->n_chosen++] = p;
+    }
+    free(copy);
+    return rc;
+}
+
+static int parse_sync_args(struct cli *cli, struct sync_args *a)
+{
+    for (int i = 1; i < cli->argc; i++) {
+        const char *arg = cli->argv[i];
+        if (!strcmp(arg, "--full")) {
+            a->opt.full = true;
+        } else if (!strncmp(arg, "--providers=", 12)) {
+            a->explicit_providers = true;
+            if (add_provider_names(a, arg + 12))
+                return EXIT_USAGE;
+        } else if (!strcmp(arg, "--providers")) {
+            a->explicit_providers = true;
+            while (i + 1 < cli->argc && cli->argv[i + 1][0] != '-')
+                if (add_provider_names(a, cli->argv[++i]))
+                    return EXIT_USAGE;
+        } else {
+            return cli_usage_error("sync", "unexpected argument '%s'", arg);
+        }
+    }
+    return 0;
+}
+
+/* Without --providers: every enabled provider in table order.  With it: the
+ * given ones in the given order, minus disabled ones (each said). */
+static size_t select_providers(const struct sync_args *a, const struct config *cfg,
+                               const struct provider **out)
+{
+    size_t n = 0;
+    if (!a->explicit_providers) {
+        for (const struct provider *const *p = providers; *p; p++)
+            if (config_bool(cfg, (*p)->name, "enabled") && n < MAX_SELECTED)
+                out[n++] = *p;
+        return n;
+    }
+    for (size_t i = 0; i < a->n_chosen; i++) {
+        const struct provider *p = a->chosen[i];
+        if (config_bool(cfg, p->name, "enabled"))
+            out[n++] = p;
+        else
+            log_info("Skipping %s: disabled in config (set [%s].enabled = true).", p->name,
+                     p->name);
+    }
+    return n;
+}
+
+static void print_summary(const struct provider_result *results, size_t n)
+{
+    size_t failed = 0;
+    struct buf names = BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const struct provider_result *r = &results[i];
+        if (r->failed) {
+            failed++;
+            buf_addf(&names, "%s%s", names.len ? ", " : "", r->provider->name);
+            log_warn("%s sync failed: %s", r->provider->name, r->error.msg);
+        } else {
+            log_info("%s: ok (%ld new, %ld updated, %ld deleted)", r->provider->name,
+                     r->counts.inserted, r->counts.updated, r->counts.deleted);
+        }
+    }
+    if (failed) {
+        log_warn("Sync completed with warnings (%zu/%zu providers failed): %s", failed, n,
+                 names.data);
+        if (failed == n)
+            log_warn("All selected providers failed.");
+    } else {
+        log_info("Sync completed.");
+    }
+    buf_free(&names);
+}
+
+int cmd_sync(struct cli *cli)
+{
+    struct sync_args a = {0};
+    int rc = parse_sync_args(cli, &a);
+    if (rc)
+        return rc;
+    struct config *cfg = cli_load_config(cli);
+    if (!cfg)
+        return EXIT_USAGE;
+    const struct provider *selected[MAX_SELECTED];
+    size_t n = select_providers(&a, cfg, selected);
+    if (n == 0) {
+        log_info("Nothing to sync: no provider is enabled. Set [<provider>].enabled = true in %s.",
+                 config_path(cfg));
+        config_free(cfg);
+        return EXIT_OK;
+    }
+    struct store *s = cli_open_store(cli, cfg);
+    if (!s) {
+        config_free(cfg);
+        return EXIT_FAILED;
+    }
+    struct sync_runner *runner = sync_runner_new(s, cfg, &a.opt);
+    struct provider_result results[MAX_SELECTED];
+    size_t ran = 0;
+    for (size_t i = 0; i < n && runner && !hs_interrupted; i++) {
+        log_info("Syncing provider: %s", selected[i]->name);
+        sync_provider(runner, selected[i], &results[ran++]);
+    }
+    print_summary(results, ran);
+    bool any_failed = !runner;
+    for (size_t i = 0; i < ran; i++)
+        any_failed = any_failed || results[i].failed;
+    sync_runner_free(runner);
+    store_close(s);
+    config_free(cfg);
+    return any_failed ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,188 @@
+/* health-sync: entry point.  Global options, the command table, exit codes. */
+#include "cmd.h"
+#include "http.h"
+#include "log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct command commands[] = {
+    {"init-db", cmd_init_db, "create or upgrade the database",
+     "usage: health-sync [GLOBAL OPTIONS] init-db\n"
+     "\n"
+     "Creates the database (mode 0600) or applies the schema to an existing one.\n"
+     "Safe to run any number of times; existing rows are kept.\n"},
+    {"auth", cmd_auth, "authorize a provider (OAuth2, or check a key/password)",
+     "usage: health-sync [GLOBAL OPTIONS] auth PROVIDER [--listen-host H] [--listen-port P]\n"
+     "                   [--no-browser] [--timeout SECONDS]\n"
+     "\n"
+     "oura, withings, strava: prints the authorize URL, opens a browser when one is\n"
+     "available, and waits for the redirect on the redirect_uri's port (or for the\n"
+     "callback URL, its query string or the bare code pasted on standard input).\n"
+     "hevy, eightsleep: checks the configured credentials with one cheap request.\n"
+     "\n"
+     "  --listen-host H     address for the callback listener (default 127.0.0.1)\n"
+     "  --listen-port P     port for the callback listener (default: redirect_uri's)\n"
+     "  --no-browser        do not try to open a browser\n"
+     "  --timeout SECONDS   how long to wait for the authorization (default 300)\n"},
+    {"sync", cmd_sync, "fetch new and changed data from the enabled providers",
+     "usage: health-sync [GLOBAL OPTIONS] sync [--providers P ...] [--full]\n"
+     "\n"
+     "The first sync backfills history; later ones fetch what changed since the\n"
+     "watermarks (plus a small overlap) and delete what was deleted upstream.\n"
+     "\n"
+     "  --providers P ...   only these providers (space or comma separated):\n"
+     "                      oura withings hevy strava eightsleep\n"
+     "  --full              re-list each resource's whole history and reconcile\n"
+     "                      edits and deletions anywhere\n"},
+    {"status", cmd_status, "show watermarks, record counts and the last runs",
+     "usage: health-sync [GLOBAL OPTIONS] status\n"
+     "\n"
+     "Prints per provider and resource: record count, watermark and the last run.\n"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_usage(FILE *f)
+{
+    fputs("usage: health-sync [--config FILE] [--db FILE] [-v|-q] COMMAND [OPTIONS]\n"
+          "\n"
+          "Keeps your health data from Oura, Withings, Hevy, Strava and Eight Sleep in a\n"
+          "SQLite file you control.\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    fputs("\n"
+          "Global options (accepted before or after the command):\n"
+          "  --config FILE   config file (default ./health-sync.toml)\n"
+          "  --db FILE       database (default [app].db, else ./health.sqlite)\n"
+          "  -v, --verbose   log every HTTP request (secrets redacted)\n"
+          "  -q, --quiet     only warnings and errors\n"
+          "  -h, --help      this help; `health-sync COMMAND --help` for a command\n"
+          "  --version       print the version\n"
+          "\n"
+          "Exit status: 0 ok, 1 a provider failed, 2 usage or config error, 130 interrupted.\n",
+          f);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    hs_interrupted = 1;
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* Takes "--opt VALUE" or "--opt=VALUE" at argv[*i]; returns the value or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *opt, bool *bad)
+{
+    size_t n = strlen(opt);
+    if (strncmp(argv[*i], opt, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *bad = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+struct parsed {
+    struct cli cli;
+    const struct command *command;
+    int verbosity;
+    bool help, version;
+};
+
+/* Global options may stand before or after the command; a later value wins. */
+static int parse_args(int argc, char **argv, struct parsed *p, char **rest)
+{
+    int nrest = 0;
+    for (int i = 1; i < argc; i++) {
+        bool bad = false;
+        const char *v;
+        if ((v = option_value(argc, argv, &i, "--config", &bad)))
+            p->cli.config_path = v;
+        else if ((v = option_value(argc, argv, &i, "--db", &bad)))
+            p->cli.db_path = v;
+        else if (bad)
+            return cli_usage_error(NULL, "%s needs a value", argv[i]);
+        else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+            p->verbosity = LOG_VERBOSE;
+        else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+            p->verbosity = LOG_QUIET;
+        else if (!strcmp(argv[i], "--version") && !p->command)
+            p->version = true;
+        else if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && !p->command)
+            p->help = true;
+        else if (!p->command && argv[i][0] == '-')
+            return cli_usage_error(NULL, "unknown option %s", argv[i]);
+        else if (!p->command) {
+            p->command = find_command(argv[i]);
+            if (!p->command)
+                return cli_usage_error(NULL, "unknown command '%s'", argv[i]);
+            rest[nrest++] = argv[i];
+        } else
+            rest[nrest++] = argv[i];
+    }
+    rest[nrest] = NULL;
+    p->cli.argc = nrest;
+    p->cli.argv = rest;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return EXIT_FAILED;
+    struct parsed p = {.verbosity = LOG_NORMAL};
+    int rc = parse_args(argc, argv, &p, rest);
+    if (rc == 0 && p.version) {
+        printf("health-sync %s\n", HS_VERSION);
+    } else if (rc == 0 && (p.help || !p.command)) {
+        print_usage(p.help ? stdout : stderr);
+        rc = p.help ? EXIT_OK : EXIT_USAGE;
+    } else if (rc == 0) {
+        log_init((enum log_level)p.verbosity);
+        install_signal_handlers();
+        if (http_global_init() < 0) {
+            log_error("cannot initialise libcurl");
+            rc = EXIT_FAILED;
+        } else {
+            rc = cli_wants_help(&p.cli) ? (fputs(p.command->usage, stdout), EXIT_OK)
+                                        : p.command->run(&p.cli);
+            http_global_cleanup();
+        }
+        if (hs_interrupted) {
+            fputs("Interrupted.\n", stderr);
+            rc = EXIT_INTERRUPTED;
+        }
+    }
+    log_clear_secrets();
+    free(rest);
+    return rc;
+}
