@@ -6,6 +6,7 @@
 #include "provider.h"
 #include "sync.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,42 @@ static void print_summary(const struct provider_result *results, size_t n)
     buf_free(&names);
 }
 
+struct provider_job {
+    struct sync_runner *runner;
+    const struct provider *provider;
+    struct provider_result *result;
+    pthread_t thread;
+    bool started;
+};
+
+static void *provider_thread(void *arg)
+{
+    struct provider_job *job = arg;
+    log_info("Syncing provider: %s", job->provider->name);
+    sync_provider(job->runner, job->provider, job->result);
+    return NULL;
+}
+
+/* Providers are independent: they run at the same time, each with its own
+ * HTTP client; the runner serialises their writes to the store. */
+static size_t run_providers(struct sync_runner *runner, const struct provider **selected,
+                            size_t n, struct provider_result *results)
+{
+    struct provider_job jobs[MAX_SELECTED];
+    for (size_t i = 0; i < n; i++) {
+        jobs[i] = (struct provider_job){runner, selected[i], &results[i], 0, false};
+        memset(&results[i], 0, sizeof results[i]);
+        results[i].provider = selected[i];
+        jobs[i].started = pthread_create(&jobs[i].thread, NULL, provider_thread, &jobs[i]) == 0;
+        if (!jobs[i].started)
+            provider_thread(&jobs[i]); /* no thread: run it here */
+    }
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].started)
+            pthread_join(jobs[i].thread, NULL);
+    return n;
+}
+
 int cmd_sync(struct cli *cli)
 {
     struct sync_args a = {0};
@@ -138,11 +175,7 @@ int cmd_sync(struct cli *cli)
     }
     struct sync_runner *runner = sync_runner_new(s, cfg, &a.opt);
     struct provider_result results[MAX_SELECTED];
-    size_t ran = 0;
-    for (size_t i = 0; i < n && runner && !hs_interrupted; i++) {
-        log_info("Syncing provider: %s", selected[i]->name);
-        sync_provider(runner, selected[i], &results[ran++]);
-    }
+    size_t ran = runner ? run_providers(runner, selected, n, results) : 0;
     print_summary(results, ran);
     bool any_failed = !runner;
     for (size_t i = 0; i < ran; i++)
