@@ -9,8 +9,8 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcurl sqlite3 jansson libcrypto
-TEST_PKGS := libmicrohttpd cmocka
+PKGS      := libcurl sqlite3 jansson libcrypto libmicrohttpd
+TEST_PKGS := cmocka
 
 # SAN=1 builds an AddressSanitizer + UndefinedBehaviorSanitizer variant.
 comma     := ,

@@ -45,7 +45,7 @@ struct config *cli_load_config(const struct cli *cli)
         return NULL;
     }
     if (!config_file_found(cfg))
-        log_debug("no config file at %s: using defaults (every provider disabled)", path);
+        log_warn("no config file at %s: using defaults (every provider disabled)", path);
     return cfg;
 }
 
