@@ -1,0 +1,315 @@
+/* fake-provider: serves every fake provider on one loopback port.
+ *
+ *   fake-provider [--port N] [--port-file F] [--years Y] [--density D]
+ *                 [--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R]
+ *                 [--rate429 R] [--token-ttl S]
+ *
+ * Test control (not part of any real API):
+ *   GET  /_admin/stats          request counts per provider and per path
+ *   POST /_admin/reset-stats
+ *   POST /_admin/config?error_rate=&drop_rate=&rate429=&latency_ms=&token_ttl=
+ *   POST /_admin/<provider>/<action>?...   data changes (see each provider)
+ */
+#include "fake.h"
+
+#include "timeutil.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct fake_provider *const fakes[] = {
+    &fake_strava, &fake_eightsleep, &fake_oura, &fake_withings, &fake_hevy, NULL,
+};
+
+/* ---- stats ---- */
+
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *stats_paths, *stats_providers;
+static long stats_total;
+
+void fake_count(const char *provider, const char *path)
+{
+    pthread_mutex_lock(&stats_lock);
+    char key[512];
+    snprintf(key, sizeof key, "%s %s", provider, path);
+    json_object_set_new(stats_paths, key,
+                        json_integer(json_integer_value(json_object_get(stats_paths, key)) + 1));
+    json_object_set_new(
+        stats_providers, provider,
+        json_integer(json_integer_value(json_object_get(stats_providers, provider)) + 1));
+    stats_total++;
+    pthread_mutex_unlock(&stats_lock);
+}
+
+static int admin_stats(struct fake_response *resp, bool reset)
+{
+    pthread_mutex_lock(&stats_lock);
+    json_t *out = json_pack("{s:I,s:O,s:O}", "total", (json_int_t)stats_total, "providers",
+                            stats_providers, "paths", stats_paths);
+    if (reset) {
+        json_object_clear(stats_paths);
+        json_object_clear(stats_providers);
+        stats_total = 0;
+    }
+    pthread_mutex_unlock(&stats_lock);
+    return fake_json(resp, 200, out);
+}
+
+static int admin_config(struct fake_request *req, struct fake_response *resp)
+{
+    const char *v;
+    if ((v = fake_arg(req, "error_rate")))
+        fake_opt.error_rate = atof(v);
+    if ((v = fake_arg(req, "drop_rate")))
+        fake_opt.drop_rate = atof(v);
+    if ((v = fake_arg(req, "rate429")))
+        fake_opt.rate429 = atof(v);
+    if ((v = fake_arg(req, "latency_ms")))
+        fake_opt.latency_ms = atoi(v);
+    if ((v = fake_arg(req, "token_ttl")))
+        fake_opt.token_ttl = atoi(v);
+    return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
+}
+
+static int handle_admin(struct fake_request *req, struct fake_response *resp)
+{
+    const char *p = req->full_path + strlen("/_admin/");
+    if (!strcmp(p, "stats"))
+        return admin_stats(resp, false);
+    if (!strcmp(p, "reset-stats"))
+        return admin_stats(resp, true);
+    if (!strcmp(p, "config"))
+        return admin_config(req, resp);
+    for (const struct fake_provider *const *f = fakes; *f; f++) {
+        size_t n = strlen((*f)->name);
+        if (!strncmp(p, (*f)->name, n) && p[n] == '/' && (*f)->admin)
+            return (*f)->admin(p + n + 1, req, resp);
+    }
+    return fake_error(resp, 404, "no admin action %s", p);
+}
+
+/* ---- faults ---- */
+
+static double fault_roll(void)
+{
+    static uint64_t state = 0x5EED;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    double v = fake_uniform(&state);
+    pthread_mutex_unlock(&lock);
+    return v;
+}
+
+/* Returns true when a fault was injected into resp. */
+static bool inject_fault(struct fake_response *resp)
+{
+    double r = fault_roll();
+    if (r < fake_opt.drop_rate) {
+        resp->drop = true;
+        return true;
+    }
+    r -= fake_opt.drop_rate;
+    if (r < fake_opt.error_rate) {
+        static const int codes[] = {500, 502, 503};
+        fake_text(resp, codes[(int)(r * 1000) % 3], "text/html",
+                  "<html><body><h1>Server Error</h1></body></html>\n");
+        return true;
+    }
+    r -= fake_opt.error_rate;
+    if (r < fake_opt.rate429) {
+        fake_error(resp, 429, "Too Many Requests");
+        fake_add_header(resp, "Retry-After", "1");
+        return true;
+    }
+    return false;
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch(struct fake_request *req, struct fake_response *resp)
+{
+    if (!strncmp(req->full_path, "/_admin/", 8)) {
+        handle_admin(req, resp);
+        return;
+    }
+    if (fake_opt.latency_ms > 0)
+        usleep((useconds_t)fake_opt.latency_ms * 1000);
+    if (inject_fault(resp))
+        return;
+    for (const struct fake_provider *const *f = fakes; *f; f++) {
+        size_t n = strlen((*f)->prefix);
+        if (strncmp(req->full_path, (*f)->prefix, n))
+            continue;
+        req->path = req->full_path + n;
+        if ((*f)->handle(req, resp) == 0) {
+            fake_count((*f)->name, req->path);
+            return;
+        }
+    }
+    fake_error(resp, 404, "Not Found: %s", req->full_path);
+}
+
+struct conn_state {
+    char *body;
+    size_t len;
+};
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct fake_response *r)
+{
+    const char *body = r->body ? r->body : "";
+    struct MHD_Response *mr = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                              MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(mr, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    for (int i = 0; i < r->nheaders; i++)
+        MHD_add_response_header(mr, r->headers[i][0], r->headers[i][1]);
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **req_cls)
+{
+    (void)cls, (void)version;
+    struct conn_state *cs = *req_cls;
+    if (!cs) {
+        cs = calloc(1, sizeof *cs);
+        *req_cls = cs;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        char *grown = realloc(cs->body, cs->len + *upload_size + 1);
+        if (!grown)
+            return MHD_NO;
+        memcpy(grown + cs->len, upload, *upload_size);
+        cs->body = grown;
+        cs->len += *upload_size;
+        cs->body[cs->len] = '\0';
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct fake_request req = {
+        .method = method, .full_path = url, .conn = conn,
+        .body = cs->body ? cs->body : "", .body_len = cs->len,
+    };
+    if (cs->len && cs->body[0] == '{')
+        req.json = json_loadb(cs->body, cs->len, 0, NULL);
+    struct fake_response resp = {.status = 500};
+    dispatch(&req, &resp);
+    json_decref(req.json);
+    enum MHD_Result rc = resp.drop ? MHD_NO : send_response(conn, &resp);
+    free(resp.body);
+    return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)conn, (void)toe;
+    struct conn_state *cs = *req_cls;
+    if (cs) {
+        free(cs->body);
+        free(cs);
+        *req_cls = NULL;
+    }
+}
+
+/* ---- main ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: fake-provider [--port N] [--port-file F] [--years Y] [--density D] "
+                    "[--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R] "
+                    "[--rate429 R] [--token-ttl S]\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    const char *port_file = NULL;
+    fake_opt.now = time_now();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage();
+        if (!strcmp(a, "--port"))
+            port = atoi(v);
+        else if (!strcmp(a, "--port-file"))
+            port_file = v;
+        else if (!strcmp(a, "--years"))
+            fake_opt.years = atoi(v) > 0 ? atoi(v) : 1;
+        else if (!strcmp(a, "--density"))
+            fake_opt.density = atof(v);
+        else if (!strcmp(a, "--seed"))
+            fake_opt.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--latency-ms"))
+            fake_opt.latency_ms = atoi(v);
+        else if (!strcmp(a, "--error-rate"))
+            fake_opt.error_rate = atof(v);
+        else if (!strcmp(a, "--drop-rate"))
+            fake_opt.drop_rate = atof(v);
+        else if (!strcmp(a, "--rate429"))
+            fake_opt.rate429 = atof(v);
+        else if (!strcmp(a, "--token-ttl"))
+            fake_opt.token_ttl = atoi(v);
+        else
+            return usage();
+        i++;
+    }
+    stats_paths = json_object();
+    stats_providers = json_object();
+    for (const struct fake_provider *const *f = fakes; *f; f++)
+        if ((*f)->init)
+            (*f)->init();
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL,
+        NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "fake-provider: cannot listen on 127.0.0.1:%d\n", port);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    int bound = info ? info->port : port;
+    if (port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", bound) < 0 || fclose(f) != 0 || rename(tmp, port_file)) {
+            fprintf(stderr, "fake-provider: cannot write %s\n", port_file);
+            return 1;
+        }
+    }
+    fprintf(stderr, "fake-provider: listening on http://127.0.0.1:%d (%d years of data)\n",
+            bound, fake_opt.years);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    while (!stop)
+        pause();
+    MHD_stop_daemon(d);
+    json_decref(stats_paths);
+    json_decref(stats_providers);
+    return 0;
+}

@@ -1,0 +1,152 @@
+# Shared by the integration tests: TAP checks, a fake provider server on a
+# free loopback port, a config pointing every provider at it, and helpers to
+# run the real binary and query the database.  Source it, then call
+# start_fake [fake-provider options...] and write_config PROVIDER...
+set -u
+BUILD=${BUILD:-build}
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HS="$ROOT/$BUILD/health-sync"
+FAKE_BIN="$ROOT/$BUILD/fake-provider"
+export HEALTH_SYNC_SLEEP_SCALE=${HEALTH_SYNC_SLEEP_SCALE:-0.001}
+tmp=$(mktemp -d)
+FAKE_PID=
+cleanup_lib() {
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup_lib EXIT
+cd "$tmp"
+n=0; failures=0
+OUT="$tmp/out"
+
+check() { # check DESC COMMAND...: the command must succeed
+    local desc=$1; shift
+    n=$((n + 1))
+    if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failures=$((failures + 1)); fi
+}
+finish() {
+    echo "1..$n"
+    echo "# $n tests, $failures failed"
+    [ "$failures" -eq 0 ]
+}
+# run EXPECTED_EXIT ARGS...: runs health-sync with the test config; output in $OUT
+run() {
+    local want=$1; shift
+    "$HS" --config "$tmp/health-sync.toml" "$@" >"$OUT" 2>&1 </dev/null
+    local got=$?
+    cat "$OUT" >>"$tmp/all-output"
+    [ "$got" -eq "$want" ] || { echo "# exit $got, wanted $want: $*"; sed 's/^/# /' "$OUT"; return 1; }
+}
+has() { grep -q -- "$1" "$OUT" || { echo "# missing '$1' in:"; sed 's/^/# /' "$OUT"; return 1; }; }
+hasnt() { ! grep -q -- "$1" "$OUT" || { echo "# unexpected '$1' in:"; sed 's/^/# /' "$OUT"; return 1; }; }
+sql() { sqlite3 "$tmp/health.sqlite" "$@"; }
+# eq DESC-LESS: eq ACTUAL EXPECTED
+eq() { [ "$1" = "$2" ] || { echo "# got '$1', wanted '$2'"; return 1; }; }
+
+# start_fake [options]: starts the fake server; sets FAKE (its base URL).
+start_fake() {
+    rm -f "$tmp/fake.port"
+    "$FAKE_BIN" --port 0 --port-file "$tmp/fake.port" "$@" 2>"$tmp/fake.log" &
+    FAKE_PID=$!
+    for _ in $(seq 200); do [ -s "$tmp/fake.port" ] && break; sleep 0.02; done
+    [ -s "$tmp/fake.port" ] || { echo "# the fake did not start"; cat "$tmp/fake.log"; exit 1; }
+    FAKE="http://127.0.0.1:$(cat "$tmp/fake.port")"
+}
+admin() { curl -s -X POST "$FAKE/_admin/$1"; }     # admin hevy/add
+stats() { curl -s "$FAKE/_admin/stats"; }          # request counts (JSON)
+reset_stats() { curl -s -X POST "$FAKE/_admin/reset-stats" >/dev/null; }
+# requests PROVIDER: requests the fake counted for it since the last reset
+requests() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['providers'].get('$1', 0))"; }
+
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+}
+
+# write_config PROVIDER...: enables the given providers, all pointed at $FAKE.
+write_config() {
+    local p enabled
+    : >"$tmp/health-sync.toml"
+    printf '[app]\ndb = "%s/health.sqlite"\n\n' "$tmp" >>"$tmp/health-sync.toml"
+    for p in oura withings hevy strava eightsleep; do
+        enabled=false
+        case " $* " in *" $p "*) enabled=true ;; esac
+        case $p in
+        oura) cat <<T ;;
+[oura]
+enabled = $enabled
+client_id = "fake-oura-client"
+client_secret = "fake-oura-SECRET-c13f"
+redirect_uri = "http://localhost:$(free_port)/callback"
+authorize_url = "$FAKE/oauth/authorize"
+token_url = "$FAKE/oauth/token"
+base_url = "$FAKE"
+T
+        withings) cat <<T ;;
+[withings]
+enabled = $enabled
+client_id = "fake-withings-client"
+client_secret = "fake-withings-SECRET-77a2"
+redirect_uri = "http://127.0.0.1:$(free_port)/callback"
+authorize_url = "$FAKE/oauth2_user/authorize2"
+base_url = "$FAKE"
+T
+        hevy) cat <<T ;;
+[hevy]
+enabled = $enabled
+api_key = "fake-hevy-SECRET-key-5e1b"
+base_url = "$FAKE"
+T
+        strava) cat <<T ;;
+[strava]
+enabled = $enabled
+client_id = "fake-strava-client"
+client_secret = "fake-strava-SECRET-9d04"
+redirect_uri = "http://127.0.0.1:$(free_port)/callback"
+authorize_url = "$FAKE/strava/oauth/authorize"
+token_url = "$FAKE/strava/oauth/token"
+base_url = "$FAKE/strava/api/v3"
+T
+        eightsleep) cat <<T ;;
+[eightsleep]
+enabled = $enabled
+email = "sleeper@example.com"
+password = "fake-eightsleep-SECRET-pw"
+client_id = "fake-eightsleep-client"
+client_secret = "fake-eightsleep-SECRET-0b3c"
+auth_url = "$FAKE/eightsleep/v1/tokens"
+client_api_url = "$FAKE/eightsleep/v1"
+T
+        esac >>"$tmp/health-sync.toml"
+        echo >>"$tmp/health-sync.toml"
+    done
+    chmod 600 "$tmp/health-sync.toml"
+}
+
+# oauth_login PROVIDER: runs `auth PROVIDER --no-browser`, plays the browser
+# with curl following the fake's authorize redirect to our listener.
+oauth_login() {
+    local p=$1 url=""
+    "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
+    local pid=$!
+    for _ in $(seq 200); do
+        url=$(grep -m1 -E '^https?://' "$OUT" || true)
+        [ -n "$url" ] && break
+        sleep 0.02
+    done
+    sleep 0.2
+    [ -n "$url" ] && curl -s -L -o /dev/null "$url"
+    wait "$pid"
+    local rc=$?
+    cat "$OUT" >>"$tmp/all-output"
+    [ "$rc" -eq 0 ] || { echo "# auth $p exited $rc"; sed 's/^/# /' "$OUT"; return 1; }
+}
+
+# no_secrets: nothing the binary printed holds one of the fake's secrets.
+no_secrets() {
+    ! grep -E 'SECRET|-access-[0-9]|-refresh-[0-9]' "$tmp/all-output" 2>/dev/null |
+        sed 's/^/# leaked: /' | grep -q .
+}
