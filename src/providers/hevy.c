@@ -164,7 +164,7 @@ static int list_all_workouts(struct task *t, struct hs_error *err)
     struct provider_run *run = t->run;
     int first = resume_page(t), size = page_size(run);
     int page = first ? first : 1;
-    long pages = 1;
+    long pages = page; /* until the first reply tells */
     char *latest = NULL;
     int rc = 0;
     for (; rc == 0 && page <= pages; page++) {
