@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include "http.h"
+#include "lock.h"
 #include "log.h"
 #include "provider.h"
 #include "sync.h"
@@ -17,6 +18,7 @@ struct sync_args {
     const struct provider *chosen[MAX_SELECTED];
     size_t n_chosen;
     bool explicit_providers;
+    int lock_timeout; /* seconds to wait for another sync on the same database */
     struct sync_options opt;
 };
 
@@ -50,6 +52,14 @@ static int parse_sync_args(struct cli *cli, struct sync_args *a)
         const char *arg = cli->argv[i];
         if (!strcmp(arg, "--full")) {
             a->opt.full = true;
+        } else if (!strcmp(arg, "--lock-timeout") || !strncmp(arg, "--lock-timeout=", 15)) {
+            const char *v = arg[14] == '=' ? arg + 15 : i + 1 < cli->argc ? cli->argv[++i] : "";
+            char *end;
+            long secs = strtol(v, &end, 10);
+            if (!*v || *end || secs < 0 || secs > 86400)
+                return cli_usage_error("sync", "--lock-timeout wants seconds (0-86400), not '%s'",
+                                       v);
+            a->lock_timeout = (int)secs;
         } else if (!strncmp(arg, "--providers=", 12)) {
             a->explicit_providers = true;
             if (add_provider_names(a, arg + 12))
@@ -173,10 +183,20 @@ int cmd_sync(struct cli *cli)
         config_free(cfg);
         return EXIT_FAILED;
     }
+    struct hs_error err = HS_ERROR_INIT;
+    struct sync_lock *lock = sync_lock_acquire(store_path(s), a.lock_timeout, &err);
+    if (!lock || store_abort_stale_runs(s, &err) < 0) {
+        log_error("%s", err.msg);
+        sync_lock_release(lock);
+        store_close(s);
+        config_free(cfg);
+        return EXIT_FAILED;
+    }
     struct sync_runner *runner = sync_runner_new(s, cfg, &a.opt);
     struct provider_result results[MAX_SELECTED];
     size_t ran = runner ? run_providers(runner, selected, n, results) : 0;
     print_summary(results, ran);
+    sync_lock_release(lock);
     bool any_failed = !runner;
     for (size_t i = 0; i < ran; i++)
         any_failed = any_failed || results[i].failed;

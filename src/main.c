@@ -29,6 +29,7 @@ const struct command commands[] = {
      "  --timeout SECONDS   how long to wait for the authorization (default 300)\n"},
     {"sync", cmd_sync, "fetch new and changed data from the enabled providers",
      "usage: health-sync [GLOBAL OPTIONS] sync [--providers P ...] [--full]\n"
+     "                                       [--lock-timeout SECONDS]\n"
      "\n"
      "The first sync backfills history; later ones fetch what changed since the\n"
      "watermarks (plus a small overlap) and delete what was deleted upstream.\n"
@@ -36,7 +37,9 @@ const struct command commands[] = {
      "  --providers P ...   only these providers (space or comma separated):\n"
      "                      oura withings hevy strava eightsleep\n"
      "  --full              re-list each resource's whole history and reconcile\n"
-     "                      edits and deletions anywhere\n"},
+     "                      edits and deletions anywhere\n"
+     "  --lock-timeout S    wait up to S seconds for another sync of the same\n"
+     "                      database to finish (default 0: fail at once)\n"},
     {"status", cmd_status, "show watermarks, record counts and the last runs",
      "usage: health-sync [GLOBAL OPTIONS] status\n"
      "\n"

@@ -533,6 +533,23 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
     return rc;
 }
 
+int store_abort_stale_runs(struct store *s, struct hs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE sync_runs SET status='aborted', finished_at=?1,"
+                           " error_text=COALESCE(error_text, 'the process ended before the run"
+                           " finished') WHERE status='running'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot update sync_runs");
+    char now[TIME_ISO_LEN];
+    now_iso(now);
+    bind_text(st, 1, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot update sync_runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static const char status_sql[] =
     "WITH keys AS (SELECT provider, resource FROM sync_state"
     " UNION SELECT provider, resource FROM records"

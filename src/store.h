@@ -105,6 +105,10 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
                      const char *watermark_after, const struct run_counts *counts,
                      const char *error_text, struct hs_error *err);
 
+/* Marks runs left 'running' by a process that died as 'aborted' (call
+ * while holding the sync lock, when no other sync can be running). */
+int store_abort_stale_runs(struct store *s, struct hs_error *err);
+
 /* The status report: calls fn once per row of each query. */
 struct state_row {
     const char *provider, *resource, *watermark, *updated_at;

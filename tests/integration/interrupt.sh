@@ -35,4 +35,15 @@ reset_stats
 check "the next sync resumes there" run 0 sync
 first_page=$(stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"].get("hevy /v1/workouts", 0))')
 check "...without fetching the stored pages again" eq "$first_page" "$(( total_pages - 4 ))"
+# One sync at a time: a second one fails at once (or waits), status still works.
+curl -s -X POST "$FAKE/_admin/config?latency_ms=150" >/dev/null
+"$HS" --config "$tmp/health-sync.toml" sync --full >"$tmp/first.out" 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 100); do grep -q "page 2 of" "$tmp/first.out" && break; sleep 0.05; done
+check "a second sync while one runs exits 1 naming the other process" eval 'run 1 sync && has "pid $pid"'
+check "status works meanwhile" run 0 status
+check "--lock-timeout waits for the first to finish" run 0 sync --lock-timeout 60
+wait "$pid"
+check "...and the first one finished fine" eq "$?" 0
+check "a killed run is marked aborted by the next sync" eq "$(sql "SELECT status FROM sync_runs WHERE status IN ('running','aborted')")" aborted
 finish
