@@ -41,9 +41,13 @@ const struct command commands[] = {
      "  --lock-timeout S    wait up to S seconds for another sync of the same\n"
      "                      database to finish (default 0: fail at once)\n"},
     {"status", cmd_status, "show watermarks, record counts and the last runs",
-     "usage: health-sync [GLOBAL OPTIONS] status\n"
+     "usage: health-sync [GLOBAL OPTIONS] status [--json]\n"
      "\n"
-     "Prints per provider and resource: record count, watermark and the last run.\n"},
+     "Prints per provider the last successful sync and its age (STALE when older\n"
+     "than [app].stale_after_hours), then per resource the record count, the\n"
+     "watermark and the last run.\n"
+     "\n"
+     "  --json              the same as one JSON document, for scripts and monitoring\n"},
     {NULL, NULL, NULL, NULL},
 };
 

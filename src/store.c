@@ -366,6 +366,18 @@ char *store_max_start_time(struct store *s, const char *provider, const char *re
     return out;
 }
 
+char *store_last_success(struct store *s, const char *provider)
+{
+    sqlite3_stmt *st = query_row(s,
+                                 "SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
+                                 " AND status='success'",
+                                 provider, NULL);
+    const char *v = st ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    char *out = v ? strdup(v) : NULL;
+    sqlite3_finalize(st);
+    return out;
+}
+
 static char *column_dup(sqlite3_stmt *st, int col)
 {
     const char *v = (const char *)sqlite3_column_text(st, col);

@@ -118,6 +118,8 @@ struct state_row {
 };
 int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row),
                       void *arg, struct hs_error *err);
+/* finished_at of the provider's latest successful run (malloc'ed), NULL if none. */
+char *store_last_success(struct store *s, const char *provider);
 /* Record counts per provider/resource, ordered. */
 int store_each_count(struct store *s,
                      int (*fn)(void *arg, const char *provider, const char *resource, long n),

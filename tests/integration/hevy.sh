@@ -55,6 +55,9 @@ check "429s and 5xx are retried and the sync completes" run 0 -v sync --full
 curl -s -X POST "$FAKE/_admin/config?rate429=0&error_rate=0" >/dev/null
 check "...with data equal to upstream" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
 
+check "status --json parses and reports hevy's last success" eval \
+    'run 0 status --json && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p=[x for x in d[\"providers\"] if x[\"name\"]==\"hevy\"][0]; assert p[\"last_success\"] and not p[\"stale\"], p" "$OUT"'
+check "status flags a provider whose last success is old" eval 'HEALTH_SYNC_NOW=2099-01-01T00:00:00Z run 0 status && grep -q "^hevy .*STALE" "$OUT"'
 sed -i 's/api_key = .*/api_key = "wrong-key-1234"/' health-sync.toml
 check "a wrong key fails with a clear message and exit 1" eval 'run 1 sync && has "Hevy rejected the API key"'
 check "auth hevy says the key does not work" eval 'run 1 auth hevy && has "Hevy rejected the API key"'
