@@ -36,6 +36,7 @@ int cmd_init_db(struct cli *cli);
 int cmd_auth(struct cli *cli);
 int cmd_sync(struct cli *cli);
 int cmd_status(struct cli *cli);
+int cmd_export(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);

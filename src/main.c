@@ -48,6 +48,17 @@ const struct command commands[] = {
      "watermark and the last run.\n"
      "\n"
      "  --json              the same as one JSON document, for scripts and monitoring\n"},
+    {"export", cmd_export, "write a view or a provider's resource as CSV or JSON Lines",
+     "usage: health-sync [GLOBAL OPTIONS] export VIEW|PROVIDER/RESOURCE [--format csv|jsonl]\n"
+     "                                         [--since DATE] [--until DATE] [--output FILE]\n"
+     "\n"
+     "Streams rows ordered by start time: a typed view (see the README) or the raw\n"
+     "records of one resource, e.g. hevy/workouts.\n"
+     "\n"
+     "  --format F          csv (default; RFC 4180 quoting) or jsonl (one object per line)\n"
+     "  --since DATE        rows starting on or after DATE (YYYY-MM-DD)\n"
+     "  --until DATE        rows starting on or before DATE\n"
+     "  --output FILE       write to FILE instead of standard output\n"},
     {NULL, NULL, NULL, NULL},
 };
 

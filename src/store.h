@@ -118,6 +118,20 @@ struct state_row {
 };
 int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row),
                       void *arg, struct hs_error *err);
+/* One column of a row handed to store_each_row's callback. */
+struct cell {
+    const char *name;
+    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
+    const char *text; /* NULL for SQL NULL */
+};
+/* Runs a read-only SELECT with text parameters (?1..?n, NULL binds NULL),
+ * calling fn once per row; fn returning non-zero stops. */
+int store_each_row(struct store *s, const char *sql, const char *const *params, int nparams,
+                   int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
+                   struct hs_error *err);
+/* Whether a view of that name exists. */
+bool store_has_view(struct store *s, const char *name);
+
 /* finished_at of the provider's latest successful run (malloc'ed), NULL if none. */
 char *store_last_success(struct store *s, const char *provider);
 /* Record counts per provider/resource, ordered. */

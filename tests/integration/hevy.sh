@@ -58,6 +58,17 @@ check "...with data equal to upstream" eq "$(sql "SELECT COUNT(*) FROM records W
 check "status --json parses and reports hevy's last success" eval \
     'run 0 status --json && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p=[x for x in d[\"providers\"] if x[\"name\"]==\"hevy\"][0]; assert p[\"last_success\"] and not p[\"stale\"], p" "$OUT"'
 check "status flags a provider whose last success is old" eval 'HEALTH_SYNC_NOW=2099-01-01T00:00:00Z run 0 status && grep -q "^hevy .*STALE" "$OUT"'
+check "export writes a resource as CSV that a CSV reader reads back" eval \
+    'run 0 export hevy/workouts --output workouts.csv && python3 -c "
+import csv, json, sqlite3, sys
+rows = list(csv.DictReader(open(\"workouts.csv\", newline=\"\")))
+db = {r[0]: r[1] for r in sqlite3.connect(\"health.sqlite\").execute(\"SELECT record_id, payload_json FROM records WHERE resource=\x27workouts\x27\")}
+assert len(rows) == len(db), (len(rows), len(db))
+assert all(db[r[\"record_id\"]] == r[\"payload_json\"] for r in rows)
+"'
+wcount=$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")
+check "export --format jsonl --since gives one JSON object per line" eval \
+    'run 0 export hevy/workouts --format jsonl --since 2000-01-01 && [ "$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)[\"payload\"][\"id\"]))" "$OUT")" = "$wcount" ]'
 sed -i 's/api_key = .*/api_key = "wrong-key-1234"/' health-sync.toml
 check "a wrong key fails with a clear message and exit 1" eval 'run 1 sync && has "Hevy rejected the API key"'
 check "auth hevy says the key does not work" eval 'run 1 auth hevy && has "Hevy rejected the API key"'
