@@ -175,14 +175,10 @@ int cmd_export(struct cli *cli)
     int rc = parse_export_args(cli, &a);
     if (rc)
         return rc;
-    struct config *cfg = cli_load_config(cli);
-    if (!cfg)
-        return EXIT_USAGE;
-    struct store *s = cli_open_store(cli, cfg);
-    if (!s) {
-        config_free(cfg);
-        return EXIT_FAILED;
-    }
+    struct config *cfg;
+    struct store *s;
+    if ((rc = cli_open(cli, &cfg, &s)) != EXIT_OK)
+        return rc;
     struct buf sql = BUF_INIT;
     const char *params[4];
     int nparams;
@@ -207,7 +203,6 @@ int cmd_export(struct cli *cli)
             rc = EXIT_FAILED;
     }
     buf_free(&sql);
-    store_close(s);
-    config_free(cfg);
+    cli_close(cfg, s);
     return rc;
 }

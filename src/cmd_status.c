@@ -173,14 +173,11 @@ int cmd_status(struct cli *cli)
         else
             return cli_usage_error("status", "unexpected argument '%s'", cli->argv[i]);
     }
-    struct config *cfg = cli_load_config(cli);
-    if (!cfg)
-        return EXIT_USAGE;
-    struct store *s = cli_open_store(cli, cfg);
-    if (!s) {
-        config_free(cfg);
-        return EXIT_FAILED;
-    }
+    struct config *cfg;
+    struct store *s;
+    int opened = cli_open(cli, &cfg, &s);
+    if (opened != EXIT_OK)
+        return opened;
     struct hs_error err = HS_ERROR_INIT;
     json_t *rows = json_array();
     int rc = store_each_status(s, collect_row, rows, &err);
@@ -203,7 +200,6 @@ int cmd_status(struct cli *cli)
     }
     json_decref(rows);
     json_decref(summary);
-    store_close(s);
-    config_free(cfg);
+    cli_close(cfg, s);
     return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
