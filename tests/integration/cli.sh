@@ -87,7 +87,7 @@ check "the example config shows every key the code knows" eval '[ -z "$missing" 
 # make install honours DESTDIR and PREFIX.
 make -s -C "$root" BUILD="$BUILD" install DESTDIR="$tmp/stage" PREFIX=/opt/hs >/dev/null 2>&1
 check "make install puts the binary and man page under DESTDIR/PREFIX" \
-    test -x "$tmp/stage/opt/hs/bin/health-sync" -a -f "$tmp/stage/opt/hs/share/man/man1/health-sync.1"
+    test -x "$tmp/stage/opt/hs/bin/health-sync" -a -f "$tmp/stage/opt/hs/share/man/man1/health-sync.1" -a -f "$tmp/stage/opt/hs/share/bash-completion/completions/health-sync"
 
 echo "# $n tests, $failures failed"
 [ "$failures" -eq 0 ]
