@@ -347,7 +347,9 @@ static long retry_after_ms(const char *retry_after, time_t now)
     if (end != retry_after && *end == '\0')
         return secs * 1000;
     time_t when = curl_getdate(retry_after, NULL); /* the HTTP-date form */
-    return when < 0 ? -1 : (long)(when - now) * 1000;
+    if (when < 0)
+        return -1;
+    return when > now ? (long)(when - now) * 1000 : 0; /* past: clamped up to 1 s */
 }
 
 long http_retry_delay_ms(int attempt, long status, const char *retry_after, time_t now)

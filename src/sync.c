@@ -352,6 +352,16 @@ char *task_max_start_time(struct task *t, const char *resource)
     return v;
 }
 
+long task_count_records(struct task *t, const char *resource)
+{
+    struct sync_runner *r = t->run->runner;
+    pthread_mutex_lock(&r->store_lock);
+    long n = store_count_records(r->store, t->run->provider->name,
+                                 resource ? resource : t->resource->name);
+    pthread_mutex_unlock(&r->store_lock);
+    return n;
+}
+
 static int apply_op(struct task *t, const struct pending_op *op, struct hs_error *err)
 {
     struct store *s = t->run->runner->store;

@@ -128,6 +128,8 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err);
 /* Whether a record id was put during this task. */
 bool task_seen(const struct task *t, const char *record_id);
+/* Rows stored for a resource of this provider (NULL = this task's); -1 on error. */
+long task_count_records(struct task *t, const char *resource);
 /* MAX(start_time) stored for a resource of this provider; caller frees. */
 char *task_max_start_time(struct task *t, const char *resource);
 
