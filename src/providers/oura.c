@@ -19,11 +19,10 @@
  * years of empty history from start_date: once per run, daily_activity (one
  * document per worn day) is asked a year at a time from start_date, and the
  * first non-empty year gives the earliest day with data; every full pass
- * starts a week before it.  Heart rate resumes from the latest stored sample
- * minus a day, in 30-day windows (Oura rejects longer spans), one commit per
- * window; only the first run and `sync --full` walk it from that first day
- * (samples are never edited, and a reconciliation would cost a request per
- * month of history). */
+ * starts a week before it, and a killed one resumes at its next window.  Heart rate resumes from
+ * the latest stored sample minus a day, in 30-day windows (Oura rejects longer spans), one commit
+ * per window; only the first run and `sync --full` walk it from that first day (samples are never
+ * edited, and a reconciliation would cost a request per month of history). */
 #include "authflow.h"
 #include "log.h"
 #include "timeutil.h"
@@ -399,8 +398,7 @@ static int put_document(struct task *t, json_t *doc, void *count, struct hs_erro
 {
     char *id = document_id(doc);
     if (!id)
-        return hs_error_set(err, HS_ERR_FINAL, "oura/%s: cannot identify a document",
-                            t->resource->name);
+        return hs_error_set(err, HS_ERR_FINAL, "cannot identify a document");
     const char *type = json_string_value(json_object_get(doc, "type"));
     int rc;
     if (type && !strcmp(type, "deleted")) {
@@ -533,19 +531,25 @@ static time_t full_pass_start(struct task *t)
     return o->earliest > start_date ? o->earliest : start_date;
 }
 
-/* First day to ask: the watermark's day minus overlap_days, or the full
+/* First day to ask: the watermark's day minus overlap_days; in a full pass
+ * the window a killed pass stopped at (cursor "window:<day>"), else the full
  * pass start.  The watermark may be a date (the seed's) or ISO. */
 static time_t date_window_start(struct task *t)
 {
-    time_t wm;
-    if (!t->full && t->state.watermark && time_parse(t->state.watermark, &wm) == 0)
-        return midnight(wm) - (time_t)run_config_int(t->run, "overlap_days") * DAY;
+    time_t at;
+    const char *cursor = t->state.cursor;
+    if (!t->full && t->state.watermark && time_parse(t->state.watermark, &at) == 0)
+        return midnight(at) - (time_t)run_config_int(t->run, "overlap_days") * DAY;
+    if (t->full && cursor && !strncmp(cursor, "window:", 7) &&
+        time_parse_date(cursor + 7, &at) == 0)
+        return at;
     return full_pass_start(t);
 }
 
 /* One window: every page, then the sweep of what it no longer holds, then
- * the watermark (the window's last day, at most today). */
-static int sync_window(struct task *t, time_t lo, time_t hi, time_t today, struct hs_error *err)
+ * the watermark (the window's last day, at most today) with the cursor. */
+static int sync_window(struct task *t, time_t lo, time_t hi, time_t today, const char *cursor,
+                       struct hs_error *err)
 {
     char *url = window_url(t->run, t->resource->name, lo, hi);
     long count = 0;
@@ -564,7 +568,7 @@ static int sync_window(struct task *t, time_t lo, time_t hi, time_t today, struc
     snprintf(to_bound, sizeof to_bound, "%s~", to);
     if (task_sweep(t, from, to_bound, err) < 0)
         return -1;
-    return task_commit(t, wm, NULL, err);
+    return task_commit(t, wm, cursor, err);
 }
 
 static int sync_by_date(struct task *t, struct hs_error *err)
@@ -576,11 +580,18 @@ static int sync_by_date(struct task *t, struct hs_error *err)
     if (lo > last) {
         char wm[TIME_DATE_LEN];
         time_format_date(today, wm);
-        return task_commit(t, wm, NULL, err);
+        return task_commit(t, wm, "", err);
     }
     for (; lo <= last; lo += (time_t)WINDOW_DAYS * DAY) {
         time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
-        if (sync_window(t, lo, hi < last ? hi : last, today, err) < 0)
+        if (hi > last)
+            hi = last;
+        char cursor[7 + TIME_DATE_LEN] = "";
+        if (t->full && hi < last) {
+            memcpy(cursor, "window:", 7);
+            time_format_date(hi + DAY, cursor + 7);
+        }
+        if (sync_window(t, lo, hi, today, cursor, err) < 0)
             return -1;
     }
     return 0;
@@ -593,7 +604,7 @@ static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_
     if (!id)
         id = ts ? strdup(ts) : document_id(sample);
     int rc = id ? task_put(t, id, ts, NULL, ts, sample, err)
-                : hs_error_set(err, HS_ERR_FINAL, "oura/heartrate: cannot identify a sample");
+                : hs_error_set(err, HS_ERR_FINAL, "cannot identify a sample");
     free(id);
     free(ts);
     ++*(long *)count;

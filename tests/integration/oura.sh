@@ -20,6 +20,8 @@ oura_unset() { sed -i "/^$1 = /d" "$CONF"; }
 path_count() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('oura $1', 0))"; }
 dump() { sql "SELECT resource, record_id, ifnull(start_time,'-'), ifnull(end_time,'-'),
               ifnull(source_updated_at,'-'), payload_json FROM records ORDER BY 1, 2" | md5sum; }
+# day_before ISO: the heart-rate start_datetime parameter a day before it
+day_before() { python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1]) - datetime.timedelta(days=1); print(t.strftime('%Y-%m-%dT%H%%3A%M%%3A%SZ'))" "$1"; }
 payload() { sql "SELECT payload_json FROM records WHERE resource='$1' AND start_time='$2'"; }
 
 # check.py DB: every collection in the database equals what the fake serves
@@ -131,8 +133,7 @@ reset_stats
 check "second sync" run 0 sync -v
 check "  ... one request per collection" eq "$(requests oura)" 18
 check "  ... changes nothing" hasnt ' [1-9][0-9]* \(new\|updated\|deleted\)'
-hr_from=$(python3 -c "import datetime,sys; t=datetime.datetime.fromisoformat(sys.argv[1]) - datetime.timedelta(days=1); print(t.strftime('%Y-%m-%dT%H%%3A%M%%3A%SZ'))" "$last_hr")
-check "  ... heart rate asked from the last stored sample minus a day" has "heartrate?start_datetime=$hr_from&"
+check "  ... heart rate asked from the last stored sample minus a day" has "heartrate?start_datetime=$(day_before "$last_hr")&"
 check "  ... date collections asked from the watermark minus overlap_days" has "daily_sleep?start_date=$(day -7)&end_date=$TODAY"
 check "  ... sleep asked through tomorrow (§6 #5)" has "/sleep?start_date=$(day -7)&end_date=$(day +1)"
 
@@ -214,8 +215,21 @@ use_db crash.sqlite
 sql() { sqlite3 "$tmp/crash.sqlite" "$@"; }
 oura_set "access_token = \"$PAT\""
 killed_after() { HEALTH_SYNC_FAIL_AFTER_COMMITS=$1 "$HS" --config "$CONF" sync >/dev/null 2>&1; [ $? -eq 99 ]; }
-check "a backfill killed after 30 commits" killed_after 30
-check "resumed" run 0 sync
+check "a backfill killed after 140 commits (in heart rate)" killed_after 140
+last_hr=$(sql "SELECT max(start_time) FROM records WHERE resource='heartrate'")
+reset_stats
+check "resumed" run 0 sync -v
+check "  ... finished collections asked once" eq "$(path_count /v2/usercollection/daily_sleep)" 1
+check "  ... heart rate from the last stored sample" has "heartrate?start_datetime=$(day_before "$last_hr")&"
+check "  ... equals the fake" matches_fake "$tmp/crash.sqlite"
+rm -f "$tmp/crash.sqlite"*
+check "a backfill killed between two windows" killed_after 10
+check "  ... keeps its place" eq "$(sql "SELECT cursor FROM sync_state WHERE resource='daily_activity'")" "window:$(day -5)"
+reset_stats
+check "  ... resumed there" run 0 sync -v
+check "  ... with the last window" has "daily_activity?start_date=$(day -5)&end_date=$TODAY ->"
+check "  ... not the first one again" hasnt "daily_activity?start_date=$hr_start&"
+check "  ... then the cursor is cleared" eq "$(sql "SELECT cursor FROM sync_state WHERE resource='daily_activity'")" ""
 check "  ... equals the fake" matches_fake "$tmp/crash.sqlite"
 
 # ---- a personal access token in the config works without auth
