@@ -79,6 +79,15 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider
 	@scripts/bench
 
+# libFuzzer targets (clang): FUZZ_SECONDS per target, default 60.
+fuzz: deps
+	@scripts/fuzz
+
+# The integration suite with the binary under valgrind (memcheck).
+check-valgrind: deps
+	@$(MAKE) --no-print-directory test-programs
+	@HEALTH_SYNC_VALGRIND=1 scripts/run-tests $(BUILD)
+
 install: $(BUILD)/health-sync
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/health-sync $(DESTDIR)$(BINDIR)/health-sync

@@ -408,6 +408,7 @@ const struct provider hevy_provider = {
     .name = "hevy",
     .title = "Hevy",
     .auth = AUTH_API_KEY,
+    .parallel_resources = true,
     .config_keys = hevy_keys,
     .resources = hevy_resources,
     .authenticate = hevy_authenticate,

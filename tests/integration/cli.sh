@@ -5,6 +5,9 @@ set -u
 BUILD=${BUILD:-build}
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 HS="$root/$BUILD/health-sync"
+VG=()
+[ -n "${HEALTH_SYNC_VALGRIND:-}" ] && VG=(valgrind -q --error-exitcode=97 --leak-check=full
+    --show-leak-kinds=definite --errors-for-leak-kinds=definite)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -16,7 +19,7 @@ check() { # check DESC COMMAND...: the command must succeed
 }
 run() { # run EXPECTED_EXIT ARGS...: output in $tmp/out
     local want=$1; shift
-    "$HS" "$@" >"$tmp/out" 2>&1 </dev/null
+    "${VG[@]}" "$HS" "$@" >"$tmp/out" 2>&1 </dev/null
     local got=$?
     [ "$got" -eq "$want" ] || { echo "# exit $got, wanted $want: $*"; sed 's/^/# /' "$tmp/out"; return 1; }
 }
