@@ -184,15 +184,16 @@ void run_set_access_token(struct provider_run *r, const char *token)
     log_add_secret(token);
     struct run_state *st = r->state;
     pthread_mutex_lock(&st->token_lock);
-    char **grown = r->access_token
-                       ? realloc(st->retired, (st->n_retired + 1) * sizeof *st->retired)
-                       : st->retired;
-    if (grown) {
-        st->retired = grown;
-        if (r->access_token)
+    if (r->access_token) {
+        char **grown = realloc(st->retired, (st->n_retired + 1) * sizeof *st->retired);
+        if (grown) {
+            st->retired = grown;
             st->retired[st->n_retired++] = r->access_token;
-        r->access_token = token ? strdup(token) : NULL;
+        } else {
+            free(r->access_token); /* out of memory: give up keeping it alive */
+        }
     }
+    r->access_token = token ? strdup(token) : NULL;
     pthread_mutex_unlock(&st->token_lock);
 }
 

@@ -49,7 +49,7 @@ admin "hevy/stealth-delete?id=$ghost" >/dev/null
 check "sync --full re-lists and reconciles" run 0 sync --full
 check "...the count equals upstream" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
 
-curl -s -X POST "$FAKE/_admin/config?rate429=0.2&error_rate=0.1" >/dev/null
+curl -s -X POST "$FAKE/_admin/config?rate429=0.1&error_rate=0.05" >/dev/null
 admin hevy/add >/dev/null
 check "429s and 5xx are retried and the sync completes" run 0 -v sync --full
 curl -s -X POST "$FAKE/_admin/config?rate429=0&error_rate=0" >/dev/null
