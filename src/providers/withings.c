@@ -178,6 +178,7 @@ static int withings_post(struct provider_run *run, struct task *t, const char *p
     int rc = -1;
     for (;;) {
         json_t *reply = NULL;
+        const char *sent_token = run_access_token(run);
         if (post_form(run, t, &req, &reply, err) < 0)
             break;
         json_t *status = json_object_get(reply, "status");
@@ -189,11 +190,11 @@ static int withings_post(struct provider_run *run, struct task *t, const char *p
             rc = 0;
             break;
         }
-        if (code == STATUS_INVALID_TOKEN && t && !refreshed && run->provider->refresh) {
+        if (code == STATUS_INVALID_TOKEN && t && !refreshed) {
             json_decref(reply);
             refreshed = true;
             log_debug("withings: status 401 for %s, refreshing the access token once", action);
-            if (run->provider->refresh(run, err) < 0)
+            if (run_refresh_token(run, sent_token, err) < 0)
                 break;
             continue;
         }
