@@ -189,8 +189,9 @@ static int rate_limit_wait(struct http_client *c, struct hs_error *err)
         }
         double wait = window - (now - c->sent_at[c->sent_head]);
         pthread_mutex_unlock(&c->lock);
-        log_progress(c->name, NULL, "rate limit: %d requests per %d s reached, waiting %.1f s",
-                     c->rate_max, c->rate_seconds, wait);
+        if (wait >= 1.0)
+            log_progress(c->name, NULL, "rate limit: %d requests per %d s reached, waiting %.0f s",
+                         c->rate_max, c->rate_seconds, wait);
         struct timespec ts = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
         nanosleep(&ts, NULL);
         if (hs_interrupted)
