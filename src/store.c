@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "timeutil.h"
+#include "views.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,11 +132,15 @@ static int migrate(struct store *s, struct hs_error *err)
                             "database %s has schema version %d, newer than this health-sync "
                             "supports (%d); upgrade health-sync",
                             s->path, v, STORE_SCHEMA_VERSION);
+    if (v == STORE_SCHEMA_VERSION)
+        return 0; /* nothing to do: no write lock taken for a read-only command */
     char stamp[64];
     snprintf(stamp, sizeof stamp, "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
     if (exec_sql(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
-    if (exec_sql(s, schema_sql, err) < 0 || exec_sql(s, stamp, err) < 0) {
+    /* Views change with the schema version: (re)created on every upgrade. */
+    if (exec_sql(s, schema_sql, err) < 0 || exec_sql(s, views_sql, err) < 0 ||
+        exec_sql(s, stamp, err) < 0) {
         store_rollback(s);
         return -1;
     }

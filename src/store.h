@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* 1: the tables; 2: the typed views (views.c). */
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 

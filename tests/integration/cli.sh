@@ -71,9 +71,9 @@ INSERT INTO sync_state VALUES ('oura','daily_sleep','2024-01-02',NULL,NULL,'2024
 INSERT INTO oauth_tokens VALUES ('strava','tok-a','tok-r','Bearer','read','2024-01-02T10:00:00Z',
   '2024-01-02T04:00:00Z','{"athlete":{"id":1}}');
 SQL
-before=$(sqlite3 py.sqlite .dump | grep -v '^PRAGMA\|^BEGIN\|^COMMIT' | grep -v 'sync_runs\|sqlite_sequence')
+before=$(sqlite3 py.sqlite .dump | grep -v '^PRAGMA\|^BEGIN\|^COMMIT' | grep -v 'sync_runs\|sqlite_sequence\|CREATE VIEW')
 check "init-db on a Python tool database succeeds" run 0 --db py.sqlite init-db
-after=$(sqlite3 py.sqlite .dump | grep -v '^PRAGMA\|^BEGIN\|^COMMIT' | grep -v 'sync_runs\|sqlite_sequence')
+after=$(sqlite3 py.sqlite .dump | grep -v '^PRAGMA\|^BEGIN\|^COMMIT' | grep -v 'sync_runs\|sqlite_sequence\|CREATE VIEW')
 check "...keeping every row and the schema" test "$before" = "$after"
 check "...with no duplicate indexes" test "$(sqlite3 py.sqlite "SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND tbl_name='records' AND sql IS NOT NULL")" = 2
 check "status reads it" eval 'run 0 --db py.sqlite status && has "daily_sleep" && has "2024-01-02"'

@@ -1,0 +1,162 @@
+/* views: typed SQL views over the raw records, so that people can query
+ * nights, days, workouts, body measurements and heart rate without knowing
+ * five providers' JSON.  Units are in the column names; times are ISO 8601
+ * UTC ("2024-01-02T03:04:05Z"), days "YYYY-MM-DD".  Created by init-db and
+ * by the upgrade of an older database (store.c). */
+#include "views.h"
+
+#include <stddef.h>
+
+/* ISO UTC from any time text SQLite understands (offsets included). */
+#define ISO(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ")"
+/* ISO UTC from epoch seconds. */
+#define ISO_EPOCH(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+#define J(path) "json_extract(payload_json, '" path "')"
+
+const char views_sql[] =
+    /* ---- one row per night ---- */
+    "DROP VIEW IF EXISTS v_sleep;"
+    "CREATE VIEW v_sleep AS"
+    " SELECT 'oura' AS provider, record_id, " J("$.day") " AS day,"
+    "  " ISO(J("$.bedtime_start")) " AS start_time, " ISO(J("$.bedtime_end")) " AS end_time,"
+    "  " J("$.total_sleep_duration") " AS total_sleep_s, " J("$.deep_sleep_duration") " AS deep_s,"
+    "  " J("$.light_sleep_duration") " AS light_s, " J("$.rem_sleep_duration") " AS rem_s,"
+    "  " J("$.awake_time") " AS awake_s, " J("$.efficiency") " AS efficiency_pct,"
+    "  " J("$.average_heart_rate") " AS hr_avg_bpm, " J("$.lowest_heart_rate") " AS hr_lowest_bpm,"
+    "  " J("$.average_hrv") " AS hrv_ms"
+    " FROM records WHERE provider = 'oura' AND resource = 'sleep'"
+    "  AND COALESCE(" J("$.type") ", 'long_sleep') = 'long_sleep'"
+    " UNION ALL"
+    " SELECT 'withings', record_id, " J("$.date") ","
+    "  " ISO_EPOCH(J("$.startdate")) ", " ISO_EPOCH(J("$.enddate")) ","
+    "  " J("$.data.lightsleepduration") " + " J("$.data.deepsleepduration") " + "
+    J("$.data.remsleepduration") ","
+    "  " J("$.data.deepsleepduration") ", " J("$.data.lightsleepduration") ", "
+    J("$.data.remsleepduration") ", " J("$.data.wakeupduration") ","
+    "  ROUND(100.0 * (" J("$.data.lightsleepduration") " + " J("$.data.deepsleepduration") " + "
+    J("$.data.remsleepduration") ") / NULLIF(" J("$.enddate") " - " J("$.startdate") ", 0)),"
+    "  " J("$.data.hr_average") ", " J("$.data.hr_min") ", NULL"
+    " FROM records WHERE provider = 'withings' AND resource = 'sleep_summary'"
+    " UNION ALL"
+    " SELECT 'eightsleep', record_id, " J("$.day") ","
+    "  " ISO(J("$.presenceStart")) ", " ISO(J("$.presenceEnd")) ","
+    "  " J("$.sleepDuration") ", " J("$.deepDuration") ", " J("$.lightDuration") ", "
+    J("$.remDuration") ","
+    "  " J("$.presenceDuration") " - " J("$.sleepDuration") ","
+    "  ROUND(100.0 * " J("$.sleepDuration") " / NULLIF(" J("$.presenceDuration") ", 0)),"
+    "  " J("$.sleepQualityScore.heartRate.current") ", NULL, "
+    J("$.sleepQualityScore.hrv.current")
+    " FROM records WHERE provider = 'eightsleep' AND resource = 'trends'"
+    "  AND " J("$.sleepDuration") " IS NOT NULL;"
+
+    /* ---- daily activity ---- */
+    "DROP VIEW IF EXISTS v_daily_activity;"
+    "CREATE VIEW v_daily_activity AS"
+    " SELECT 'oura' AS provider, record_id, " J("$.day") " AS day, " J("$.day") " AS start_time,"
+    "  " J("$.steps") " AS steps, " J("$.active_calories") " AS active_calories_kcal,"
+    "  " J("$.total_calories") " AS total_calories_kcal,"
+    "  " J("$.medium_activity_time") " + " J("$.high_activity_time") " AS active_time_s,"
+    "  " J("$.equivalent_walking_distance") " AS distance_m"
+    " FROM records WHERE provider = 'oura' AND resource = 'daily_activity'"
+    " UNION ALL"
+    " SELECT 'withings', record_id, " J("$.date") ", " J("$.date") ", " J("$.steps") ","
+    "  " J("$.calories") ", " J("$.totalcalories") ","
+    "  " J("$.moderate") " + " J("$.intense") ", " J("$.distance")
+    " FROM records WHERE provider = 'withings' AND resource = 'activity';"
+
+    /* ---- workouts ---- */
+    "DROP VIEW IF EXISTS v_workouts;"
+    "CREATE VIEW v_workouts AS"
+    " SELECT 'hevy' AS provider, record_id, 'strength_training' AS sport, " J("$.title") " AS name,"
+    "  " ISO("start_time") " AS start_time, " ISO("end_time") " AS end_time,"
+    "  CAST(ROUND((julianday(end_time) - julianday(start_time)) * 86400) AS INTEGER) AS duration_s,"
+    "  NULL AS distance_m, NULL AS calories_kcal,"
+    "  (SELECT SUM(json_extract(s.value, '$.weight_kg') * json_extract(s.value, '$.reps'))"
+    "   FROM json_each(" J("$.exercises") ") e, json_each(e.value, '$.sets') s) AS volume_kg"
+    " FROM records WHERE provider = 'hevy' AND resource = 'workouts'"
+    " UNION ALL"
+    " SELECT 'strava', record_id, COALESCE(" J("$.sport_type") ", " J("$.type") "), " J("$.name") ","
+    "  " ISO(J("$.start_date")) ","
+    "  strftime('%Y-%m-%dT%H:%M:%SZ', " J("$.start_date") ", '+' || " J("$.elapsed_time")
+    " || ' seconds'),"
+    "  " J("$.elapsed_time") ", " J("$.distance") ","
+    "  COALESCE(" J("$.calories") ", ROUND(" J("$.kilojoules") " / 4.184)), NULL"
+    " FROM records WHERE provider = 'strava' AND resource = 'activities'"
+    " UNION ALL"
+    " SELECT 'oura', record_id, " J("$.activity") ", " J("$.label") ","
+    "  " ISO(J("$.start_datetime")) ", " ISO(J("$.end_datetime")) ","
+    "  CAST(ROUND((julianday(" J("$.end_datetime") ") - julianday(" J("$.start_datetime")
+    ")) * 86400) AS INTEGER),"
+    "  " J("$.distance") ", " J("$.calories") ", NULL"
+    " FROM records WHERE provider = 'oura' AND resource = 'workout'"
+    " UNION ALL"
+    " SELECT 'withings', record_id,"
+    "  CASE " J("$.category") " WHEN 1 THEN 'walk' WHEN 2 THEN 'run' WHEN 3 THEN 'hiking'"
+    "   WHEN 6 THEN 'cycling' WHEN 7 THEN 'swimming' WHEN 16 THEN 'weights'"
+    "   WHEN 28 THEN 'yoga' WHEN 187 THEN 'rowing' WHEN 188 THEN 'zumba'"
+    "   ELSE 'category ' || " J("$.category") " END, NULL,"
+    "  " ISO_EPOCH(J("$.startdate")) ", " ISO_EPOCH(J("$.enddate")) ","
+    "  " J("$.enddate") " - " J("$.startdate") ", " J("$.data.distance") ", "
+    J("$.data.calories") ", NULL"
+    " FROM records WHERE provider = 'withings' AND resource = 'workouts';"
+
+    /* ---- body measurements: Withings measure groups ---- */
+    "DROP VIEW IF EXISTS v_measure_types;"
+    "CREATE VIEW v_measure_types (type_id, name, unit) AS VALUES"
+    " (1, 'weight', 'kg'), (4, 'height', 'm'), (5, 'fat_free_mass', 'kg'),"
+    " (6, 'fat_ratio', '%'), (8, 'fat_mass', 'kg'), (9, 'diastolic_blood_pressure', 'mmHg'),"
+    " (10, 'systolic_blood_pressure', 'mmHg'), (11, 'heart_pulse', 'bpm'),"
+    " (12, 'temperature', 'C'), (54, 'spo2', '%'), (71, 'body_temperature', 'C'),"
+    " (73, 'skin_temperature', 'C'), (76, 'muscle_mass', 'kg'), (77, 'hydration', 'kg'),"
+    " (88, 'bone_mass', 'kg'), (91, 'pulse_wave_velocity', 'm/s'), (123, 'vo2max', 'ml/min/kg'),"
+    " (155, 'vascular_age', 'years'), (168, 'extracellular_water', 'kg'),"
+    " (169, 'intracellular_water', 'kg'), (170, 'visceral_fat', 'index'),"
+    " (226, 'basal_metabolic_rate', 'kcal');"
+    "DROP VIEW IF EXISTS v_body_measures;"
+    "CREATE VIEW v_body_measures AS"
+    " SELECT 'withings' AS provider, r.record_id, " ISO_EPOCH("json_extract(r.payload_json, '$.date')")
+    " AS start_time,"
+    "  json_extract(m.value, '$.type') AS type_id, COALESCE(t.name, 'type ' || json_extract(m.value,"
+    " '$.type')) AS type_name,"
+    "  ROUND(json_extract(m.value, '$.value') * power(10, json_extract(m.value, '$.unit')),"
+    "   MAX(0, -json_extract(m.value, '$.unit'))) AS value,"
+    "  t.unit AS unit"
+    " FROM records r, json_each(r.payload_json, '$.measures') m"
+    " LEFT JOIN v_measure_types t ON t.type_id = json_extract(m.value, '$.type')"
+    " WHERE r.provider = 'withings' AND r.resource = 'measures';"
+    "DROP VIEW IF EXISTS v_body;"
+    "CREATE VIEW v_body AS"
+    " SELECT provider, record_id, start_time,"
+    "  MAX(CASE type_id WHEN 1 THEN value END) AS weight_kg,"
+    "  MAX(CASE type_id WHEN 6 THEN value END) AS fat_ratio_pct,"
+    "  MAX(CASE type_id WHEN 8 THEN value END) AS fat_mass_kg,"
+    "  MAX(CASE type_id WHEN 5 THEN value END) AS fat_free_mass_kg,"
+    "  MAX(CASE type_id WHEN 76 THEN value END) AS muscle_mass_kg,"
+    "  MAX(CASE type_id WHEN 88 THEN value END) AS bone_mass_kg,"
+    "  MAX(CASE type_id WHEN 77 THEN value END) AS hydration_kg,"
+    "  MAX(CASE type_id WHEN 10 THEN value END) AS systolic_mmhg,"
+    "  MAX(CASE type_id WHEN 9 THEN value END) AS diastolic_mmhg,"
+    "  MAX(CASE type_id WHEN 11 THEN value END) AS heart_pulse_bpm,"
+    "  MAX(CASE type_id WHEN 54 THEN value END) AS spo2_pct,"
+    "  MAX(CASE type_id WHEN 71 THEN value END) AS body_temperature_c,"
+    "  MAX(CASE type_id WHEN 73 THEN value END) AS skin_temperature_c,"
+    "  MAX(CASE type_id WHEN 91 THEN value END) AS pulse_wave_velocity_m_s,"
+    "  MAX(CASE type_id WHEN 123 THEN value END) AS vo2max_ml_min_kg,"
+    "  MAX(CASE type_id WHEN 4 THEN value END) AS height_m"
+    " FROM v_body_measures GROUP BY provider, record_id, start_time;"
+
+    /* ---- heart rate samples ---- */
+    "DROP VIEW IF EXISTS v_heart_rate;"
+    "CREATE VIEW v_heart_rate AS"
+    " SELECT 'oura' AS provider, " ISO(J("$.timestamp")) " AS start_time, " J("$.bpm") " AS bpm,"
+    "  " J("$.source") " AS source"
+    " FROM records WHERE provider = 'oura' AND resource = 'heartrate'"
+    " UNION ALL"
+    " SELECT 'eightsleep', " ISO("json_extract(h.value, '$[0]')") ", json_extract(h.value, '$[1]'),"
+    "  'sleep'"
+    " FROM records r, json_each(r.payload_json, '$.timeseries.heartRate') h"
+    " WHERE r.provider = 'eightsleep' AND r.resource = 'intervals';";
+
+const char *const view_names[] = {"v_sleep",          "v_daily_activity", "v_workouts",
+                                  "v_measure_types",  "v_body_measures",  "v_body",
+                                  "v_heart_rate",     NULL};
