@@ -79,13 +79,27 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider
 	@scripts/bench
 
+# libFuzzer targets (clang): FUZZ_SECONDS per target, default 60.
+fuzz: deps
+	@scripts/fuzz
+
+# The integration suite with the binary under valgrind (memcheck).
+check-valgrind: deps
+	@$(MAKE) --no-print-directory test-programs
+	@HEALTH_SYNC_VALGRIND=1 scripts/run-tests $(BUILD)
+
 install: $(BUILD)/health-sync
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BUILD)/health-sync $(DESTDIR)$(BINDIR)/health-sync
-	if [ -f man/health-sync.1 ]; then install -m 0644 man/health-sync.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	install -m 0644 man/health-sync.1 $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 contrib/completion/health-sync.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/health-sync
+	install -m 0644 contrib/completion/_health-sync $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_health-sync
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/health-sync $(DESTDIR)$(MANDIR)/man1/health-sync.1
+	rm -f $(DESTDIR)$(BINDIR)/health-sync $(DESTDIR)$(MANDIR)/man1/health-sync.1 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/health-sync \
+	      $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_health-sync
 
 format:
 	clang-format -i src/*.[ch] src/providers/*.[ch] tests/*/*.[ch] tools/*.c

@@ -36,6 +36,7 @@ int cmd_init_db(struct cli *cli);
 int cmd_auth(struct cli *cli);
 int cmd_sync(struct cli *cli);
 int cmd_status(struct cli *cli);
+int cmd_export(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);
@@ -43,6 +44,10 @@ struct config *cli_load_config(const struct cli *cli);
 char *cli_db_path(const struct cli *cli, const struct config *cfg);
 /* Opens the database (printing any error); NULL on failure. */
 struct store *cli_open_store(const struct cli *cli, const struct config *cfg);
+/* Both of the above: *cfg and *s set and EXIT_OK, or the exit code to return
+ * (nothing left open).  Release with cli_close. */
+int cli_open(const struct cli *cli, struct config **cfg, struct store **s);
+void cli_close(struct config *cfg, struct store *s);
 /* True when argv[i] is --help or -h. */
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */

@@ -64,14 +64,10 @@ int cmd_auth(struct cli *cli)
         log_error("%s: `auth` is not available for this provider yet", a.provider->name);
         return EXIT_USAGE;
     }
-    struct config *cfg = cli_load_config(cli);
-    if (!cfg)
-        return EXIT_USAGE;
-    struct store *s = cli_open_store(cli, cfg);
-    if (!s) {
-        config_free(cfg);
-        return EXIT_FAILED;
-    }
+    struct config *cfg;
+    struct store *s;
+    if ((rc = cli_open(cli, &cfg, &s)) != EXIT_OK)
+        return rc;
     struct sync_runner *runner = sync_runner_new(s, cfg, NULL);
     struct provider_run *run = runner ? sync_provider_run_new(runner, a.provider) : NULL;
     struct hs_error err = HS_ERROR_INIT;
@@ -87,7 +83,6 @@ int cmd_auth(struct cli *cli)
     }
     sync_provider_run_free(run);
     sync_runner_free(runner);
-    store_close(s);
-    config_free(cfg);
+    cli_close(cfg, s);
     return rc;
 }

@@ -87,6 +87,25 @@ struct store *cli_open_store(const struct cli *cli, const struct config *cfg)
     return s;
 }
 
+int cli_open(const struct cli *cli, struct config **cfg, struct store **s)
+{
+    *s = NULL;
+    if (!(*cfg = cli_load_config(cli)))
+        return EXIT_USAGE;
+    if (!(*s = cli_open_store(cli, *cfg))) {
+        config_free(*cfg);
+        *cfg = NULL;
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+void cli_close(struct config *cfg, struct store *s)
+{
+    store_close(s);
+    config_free(cfg);
+}
+
 bool cli_wants_help(const struct cli *cli)
 {
     for (int i = 1; i < cli->argc; i++)

@@ -9,14 +9,12 @@ int cmd_init_db(struct cli *cli)
 {
     if (cli->argc > 1)
         return cli_usage_error("init-db", "unexpected argument '%s'", cli->argv[1]);
-    struct config *cfg = cli_load_config(cli);
-    if (!cfg)
-        return EXIT_USAGE;
-    struct store *s = cli_open_store(cli, cfg);
-    int rc = s ? EXIT_OK : EXIT_FAILED;
-    if (s)
-        log_info("Initialized DB at: %s", store_path(s));
-    store_close(s);
-    config_free(cfg);
-    return rc;
+    struct config *cfg;
+    struct store *s;
+    int rc = cli_open(cli, &cfg, &s);
+    if (rc != EXIT_OK)
+        return rc;
+    log_info("Initialized DB at: %s", store_path(s));
+    cli_close(cfg, s);
+    return EXIT_OK;
 }

@@ -1,9 +1,13 @@
-/* health-sync status: watermarks, record counts and the last run of each
- * provider/resource. */
+/* health-sync status: per provider the last successful sync and its age
+ * (flagged when older than [app].stale_after_hours), then per resource the
+ * record count, watermark and last run.  `--json` gives the same for scripts. */
 #include "cmd.h"
 
 #include "log.h"
+#include "provider.h"
+#include "timeutil.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,46 +16,190 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-static int print_state_row(void *arg, const struct state_row *row)
+static json_t *str_or_null(const char *s)
 {
-    int *rows = arg;
-    if ((*rows)++ == 0)
-        printf("%-11s %-26s %9s  %-25s %-21s %s\n", "PROVIDER", "RESOURCE", "RECORDS",
-               "WATERMARK", "LAST RUN", "RESULT");
-    char result[160];
-    if (!row->last_run_status)
-        snprintf(result, sizeof result, "-");
-    else if (!strcmp(row->last_run_status, "success"))
-        snprintf(result, sizeof result, "success (+%ld ~%ld -%ld)", row->last_inserted,
-                 row->last_updated, row->last_deleted);
-    else
-        snprintf(result, sizeof result, "%s: %.120s", row->last_run_status,
-                 or_dash(row->last_run_error));
-    printf("%-11s %-26s %9ld  %-25s %-21s %s\n", row->provider, row->resource, row->record_count,
-           or_dash(row->watermark), or_dash(row->last_run_started), result);
+    return s ? json_string(s) : json_null();
+}
+
+static int collect_row(void *arg, const struct state_row *row)
+{
+    json_t *rows = arg;
+    json_array_append_new(
+        rows, json_pack("{s:s,s:s,s:I,s:o,s:o,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I}}", "provider",
+                        row->provider, "resource", row->resource,
+                        "records", (json_int_t)row->record_count, "watermark",
+                        str_or_null(row->watermark), "updated_at", str_or_null(row->updated_at),
+                        "last_run", "status", str_or_null(row->last_run_status), "started_at",
+                        str_or_null(row->last_run_started), "finished_at",
+                        str_or_null(row->last_run_finished), "error",
+                        str_or_null(row->last_run_error), "inserted",
+                        (json_int_t)row->last_inserted, "updated", (json_int_t)row->last_updated,
+                        "deleted", (json_int_t)row->last_deleted));
     return 0;
+}
+
+/* "3h", "2d": how long ago t was. */
+static void format_age(long long seconds, char *out, size_t n)
+{
+    if (seconds < 120)
+        snprintf(out, n, "%llds", seconds);
+    else if (seconds < 7200)
+        snprintf(out, n, "%lldm", seconds / 60);
+    else if (seconds < 172800)
+        snprintf(out, n, "%lldh", seconds / 3600);
+    else
+        snprintf(out, n, "%lldd", seconds / 86400);
+}
+
+/* The provider's last run, from each resource's latest run: when it
+ * started, whether any resource failed, and the summed counts. */
+static json_t *last_run_of(const json_t *rows, const char *provider)
+{
+    const char *started = NULL, *result = NULL;
+    json_int_t counts[3] = {0, 0, 0};
+    static const char *const names[] = {"inserted", "updated", "deleted"};
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_t *run = json_object_get(r, "last_run");
+        const char *status = json_string_value(json_object_get(run, "status"));
+        const char *at = json_string_value(json_object_get(run, "started_at"));
+        if (strcmp(json_string_value(json_object_get(r, "provider")), provider) || !status)
+            continue;
+        if (!started || strcmp(at, started) > 0)
+            started = at;
+        if (!result || strcmp(status, "success"))
+            result = !result || !strcmp(result, "success") ? status : result;
+        for (int k = 0; k < 3; k++)
+            counts[k] += json_integer_value(json_object_get(run, names[k]));
+    }
+    if (!started)
+        return json_null();
+    return json_pack("{s:s,s:s,s:I,s:I,s:I}", "started_at", started, "status", result,
+                     "inserted", counts[0], "updated", counts[1], "deleted", counts[2]);
+}
+
+/* One object per provider: enabled, last run, last success, its age, stale. */
+static json_t *provider_summary(struct store *s, const struct config *cfg, const json_t *rows,
+                                time_t now)
+{
+    json_t *out = json_array();
+    long long stale_after = config_int(cfg, "app", "stale_after_hours") * 3600;
+    for (const struct provider *const *p = providers; *p; p++) {
+        char *last = store_last_success(s, (*p)->name);
+        bool enabled = config_bool(cfg, (*p)->name, "enabled");
+        time_t when;
+        json_t *age = json_null();
+        bool stale = enabled;
+        if (last && time_parse(last, &when) == 0) {
+            age = json_integer((json_int_t)(now - when));
+            stale = enabled && now - when > stale_after;
+        }
+        json_array_append_new(out, json_pack("{s:s,s:b,s:o,s:o,s:o,s:b}", "name", (*p)->name,
+                                             "enabled", enabled, "last_run",
+                                             last_run_of(rows, (*p)->name), "last_success",
+                                             str_or_null(last), "age_seconds", age, "stale",
+                                             stale));
+        free(last);
+    }
+    return out;
+}
+
+static void print_providers(const json_t *summary)
+{
+    size_t i;
+    json_t *p;
+    printf("%-11s %-8s %-21s %-6s %-32s %s\n", "PROVIDER", "ENABLED", "LAST SUCCESS", "AGE",
+           "LAST RUN", "");
+    json_array_foreach(summary, i, p)
+    {
+        char age[32] = "-";
+        json_t *a = json_object_get(p, "age_seconds");
+        if (json_is_integer(a))
+            format_age((long long)json_integer_value(a), age, sizeof age);
+        bool enabled = json_is_true(json_object_get(p, "enabled"));
+        json_t *run = json_object_get(p, "last_run");
+        char last[64] = "-";
+        if (json_is_object(run))
+            snprintf(last, sizeof last, "%s (+%lld ~%lld -%lld)",
+                     json_string_value(json_object_get(run, "status")),
+                     (long long)json_integer_value(json_object_get(run, "inserted")),
+                     (long long)json_integer_value(json_object_get(run, "updated")),
+                     (long long)json_integer_value(json_object_get(run, "deleted")));
+        printf("%-11s %-8s %-21s %-6s %-32s %s\n", json_string_value(json_object_get(p, "name")),
+               enabled ? "yes" : "no",
+               or_dash(json_string_value(json_object_get(p, "last_success"))), age, last,
+               json_is_true(json_object_get(p, "stale")) ? "STALE" : "");
+    }
+}
+
+static void print_resources(const json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    printf("\n%-11s %-26s %9s  %-25s %-21s %s\n", "PROVIDER", "RESOURCE", "RECORDS", "WATERMARK",
+           "LAST RUN", "RESULT");
+    json_array_foreach(rows, i, r)
+    {
+        json_t *run = json_object_get(r, "last_run");
+        const char *status = json_string_value(json_object_get(run, "status"));
+        char result[160];
+        if (!status)
+            snprintf(result, sizeof result, "-");
+        else if (!strcmp(status, "success"))
+            snprintf(result, sizeof result, "success (+%lld ~%lld -%lld)",
+                     (long long)json_integer_value(json_object_get(run, "inserted")),
+                     (long long)json_integer_value(json_object_get(run, "updated")),
+                     (long long)json_integer_value(json_object_get(run, "deleted")));
+        else
+            snprintf(result, sizeof result, "%s: %.120s", status,
+                     or_dash(json_string_value(json_object_get(run, "error"))));
+        printf("%-11s %-26s %9lld  %-25s %-21s %s\n",
+               json_string_value(json_object_get(r, "provider")),
+               json_string_value(json_object_get(r, "resource")),
+               (long long)json_integer_value(json_object_get(r, "records")),
+               or_dash(json_string_value(json_object_get(r, "watermark"))),
+               or_dash(json_string_value(json_object_get(run, "started_at"))), result);
+    }
 }
 
 int cmd_status(struct cli *cli)
 {
-    if (cli->argc > 1 && !cli_wants_help(cli))
-        return cli_usage_error("status", "unexpected argument '%s'", cli->argv[1]);
-    struct config *cfg = cli_load_config(cli);
-    if (!cfg)
-        return EXIT_USAGE;
-    struct store *s = cli_open_store(cli, cfg);
-    if (!s) {
-        config_free(cfg);
-        return EXIT_FAILED;
+    bool as_json = false;
+    for (int i = 1; i < cli->argc; i++) {
+        if (!strcmp(cli->argv[i], "--json"))
+            as_json = true;
+        else
+            return cli_usage_error("status", "unexpected argument '%s'", cli->argv[i]);
     }
+    struct config *cfg;
+    struct store *s;
+    int opened = cli_open(cli, &cfg, &s);
+    if (opened != EXIT_OK)
+        return opened;
     struct hs_error err = HS_ERROR_INIT;
-    int rows = 0;
-    int rc = store_each_status(s, print_state_row, &rows, &err);
-    if (rc == 0 && rows == 0)
-        printf("Nothing synced yet in %s. Run `health-sync sync`.\n", store_path(s));
-    if (rc < 0)
+    json_t *rows = json_array();
+    int rc = store_each_status(s, collect_row, rows, &err);
+    json_t *summary = provider_summary(s, cfg, rows, time_now());
+    if (rc < 0) {
         log_error("%s", err.msg);
-    store_close(s);
-    config_free(cfg);
+    } else if (as_json) {
+        json_t *doc = json_pack("{s:s,s:O,s:O}", "database", store_path(s), "providers", summary,
+                                "resources", rows);
+        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text);
+        free(text);
+        json_decref(doc);
+    } else {
+        print_providers(summary);
+        if (json_array_size(rows))
+            print_resources(rows);
+        else
+            printf("\nNothing synced yet in %s. Run `health-sync sync`.\n", store_path(s));
+    }
+    json_decref(rows);
+    json_decref(summary);
+    cli_close(cfg, s);
     return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include "http.h"
+#include "lock.h"
 #include "log.h"
 #include "provider.h"
 #include "sync.h"
@@ -17,6 +18,7 @@ struct sync_args {
     const struct provider *chosen[MAX_SELECTED];
     size_t n_chosen;
     bool explicit_providers;
+    int lock_timeout; /* seconds to wait for another sync on the same database */
     struct sync_options opt;
 };
 
@@ -50,6 +52,14 @@ static int parse_sync_args(struct cli *cli, struct sync_args *a)
         const char *arg = cli->argv[i];
         if (!strcmp(arg, "--full")) {
             a->opt.full = true;
+        } else if (!strcmp(arg, "--lock-timeout") || !strncmp(arg, "--lock-timeout=", 15)) {
+            const char *v = arg[14] == '=' ? arg + 15 : i + 1 < cli->argc ? cli->argv[++i] : "";
+            char *end;
+            long secs = strtol(v, &end, 10);
+            if (!*v || *end || secs < 0 || secs > 86400)
+                return cli_usage_error("sync", "--lock-timeout wants seconds (0-86400), not '%s'",
+                                       v);
+            a->lock_timeout = (int)secs;
         } else if (!strncmp(arg, "--providers=", 12)) {
             a->explicit_providers = true;
             if (add_provider_names(a, arg + 12))
@@ -151,6 +161,33 @@ static size_t run_providers(struct sync_runner *runner, const struct provider **
     return n;
 }
 
+/* Opens the database, takes the sync lock and runs the providers. */
+static int sync_selected(const struct cli *cli, const struct config *cfg,
+                         const struct sync_args *a, const struct provider **selected, size_t n)
+{
+    struct store *s = cli_open_store(cli, cfg);
+    if (!s)
+        return EXIT_FAILED;
+    struct hs_error err = HS_ERROR_INIT;
+    struct sync_lock *lock = sync_lock_acquire(store_path(s), a->lock_timeout, &err);
+    struct sync_runner *runner = NULL;
+    bool failed = true;
+    if (!lock || store_abort_stale_runs(s, &err) < 0) {
+        log_error("%s", err.msg);
+    } else if ((runner = sync_runner_new(s, cfg, &a->opt))) {
+        struct provider_result results[MAX_SELECTED];
+        size_t ran = run_providers(runner, selected, n, results);
+        print_summary(results, ran);
+        failed = false;
+        for (size_t i = 0; i < ran; i++)
+            failed = failed || results[i].failed;
+    }
+    sync_runner_free(runner);
+    sync_lock_release(lock);
+    store_close(s);
+    return failed ? EXIT_FAILED : EXIT_OK;
+}
+
 int cmd_sync(struct cli *cli)
 {
     struct sync_args a = {0};
@@ -162,26 +199,11 @@ int cmd_sync(struct cli *cli)
         return EXIT_USAGE;
     const struct provider *selected[MAX_SELECTED];
     size_t n = select_providers(&a, cfg, selected);
-    if (n == 0) {
+    if (n == 0)
         log_info("Nothing to sync: no provider is enabled. Set [<provider>].enabled = true in %s.",
                  config_path(cfg));
-        config_free(cfg);
-        return EXIT_OK;
-    }
-    struct store *s = cli_open_store(cli, cfg);
-    if (!s) {
-        config_free(cfg);
-        return EXIT_FAILED;
-    }
-    struct sync_runner *runner = sync_runner_new(s, cfg, &a.opt);
-    struct provider_result results[MAX_SELECTED];
-    size_t ran = runner ? run_providers(runner, selected, n, results) : 0;
-    print_summary(results, ran);
-    bool any_failed = !runner;
-    for (size_t i = 0; i < ran; i++)
-        any_failed = any_failed || results[i].failed;
-    sync_runner_free(runner);
-    store_close(s);
+    else
+        rc = sync_selected(cli, cfg, &a, selected, n);
     config_free(cfg);
-    return any_failed ? EXIT_FAILED : EXIT_OK;
+    return rc;
 }

@@ -322,7 +322,7 @@ static int apply_defaults(struct config *c, struct hs_error *err)
     for (size_t i = 0; i < c->nsections; i++) {
         struct cfg_section *s = &c->sections[i];
         for (size_t j = 0; j < s->nkeys; j++) {
-            if (s->values[j].set || !s->keys[j].def)
+            if (s->values[j].has_value || !s->keys[j].def)
                 continue;
             const char *why = set_from_text(&s->keys[j], &s->values[j], s->keys[j].def);
             if (why)

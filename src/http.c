@@ -189,8 +189,9 @@ static int rate_limit_wait(struct http_client *c, struct hs_error *err)
         }
         double wait = window - (now - c->sent_at[c->sent_head]);
         pthread_mutex_unlock(&c->lock);
-        log_progress(c->name, NULL, "rate limit: %d requests per %d s reached, waiting %.1f s",
-                     c->rate_max, c->rate_seconds, wait);
+        if (wait >= 1.0)
+            log_progress(c->name, NULL, "rate limit: %d requests per %d s reached, waiting %.0f s",
+                         c->rate_max, c->rate_seconds, wait);
         struct timespec ts = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
         nanosleep(&ts, NULL);
         if (hs_interrupted)
@@ -347,7 +348,9 @@ static long retry_after_ms(const char *retry_after, time_t now)
     if (end != retry_after && *end == '\0')
         return secs * 1000;
     time_t when = curl_getdate(retry_after, NULL); /* the HTTP-date form */
-    return when < 0 ? -1 : (long)(when - now) * 1000;
+    if (when < 0)
+        return -1;
+    return when > now ? (long)(when - now) * 1000 : 0; /* past: clamped up to 1 s */
 }
 
 long http_retry_delay_ms(int attempt, long status, const char *retry_after, time_t now)

@@ -242,7 +242,10 @@ void log_progress(const char *provider, const char *resource, const char *fmt, .
     if (current_level < LOG_NORMAL)
         return;
     struct buf line = BUF_INIT;
-    buf_addf(&line, "%s/%s: ", provider, resource);
+    if (resource)
+        buf_addf(&line, "%s/%s: ", provider, resource);
+    else
+        buf_addf(&line, "%s: ", provider);
     va_list ap;
     va_start(ap, fmt);
     buf_vaddf(&line, fmt, ap);

@@ -29,6 +29,7 @@ const struct command commands[] = {
      "  --timeout SECONDS   how long to wait for the authorization (default 300)\n"},
     {"sync", cmd_sync, "fetch new and changed data from the enabled providers",
      "usage: health-sync [GLOBAL OPTIONS] sync [--providers P ...] [--full]\n"
+     "                                       [--lock-timeout SECONDS]\n"
      "\n"
      "The first sync backfills history; later ones fetch what changed since the\n"
      "watermarks (plus a small overlap) and delete what was deleted upstream.\n"
@@ -36,11 +37,28 @@ const struct command commands[] = {
      "  --providers P ...   only these providers (space or comma separated):\n"
      "                      oura withings hevy strava eightsleep\n"
      "  --full              re-list each resource's whole history and reconcile\n"
-     "                      edits and deletions anywhere\n"},
+     "                      edits and deletions anywhere\n"
+     "  --lock-timeout S    wait up to S seconds for another sync of the same\n"
+     "                      database to finish (default 0: fail at once)\n"},
     {"status", cmd_status, "show watermarks, record counts and the last runs",
-     "usage: health-sync [GLOBAL OPTIONS] status\n"
+     "usage: health-sync [GLOBAL OPTIONS] status [--json]\n"
      "\n"
-     "Prints per provider and resource: record count, watermark and the last run.\n"},
+     "Prints per provider the last successful sync and its age (STALE when older\n"
+     "than [app].stale_after_hours), then per resource the record count, the\n"
+     "watermark and the last run.\n"
+     "\n"
+     "  --json              the same as one JSON document, for scripts and monitoring\n"},
+    {"export", cmd_export, "write a view or a provider's resource as CSV or JSON Lines",
+     "usage: health-sync [GLOBAL OPTIONS] export VIEW|PROVIDER/RESOURCE [--format csv|jsonl]\n"
+     "                                         [--since DATE] [--until DATE] [--output FILE]\n"
+     "\n"
+     "Streams rows ordered by start time: a typed view (see the README) or the raw\n"
+     "records of one resource, e.g. hevy/workouts.\n"
+     "\n"
+     "  --format F          csv (default; RFC 4180 quoting) or jsonl (one object per line)\n"
+     "  --since DATE        rows starting on or after DATE (YYYY-MM-DD)\n"
+     "  --until DATE        rows starting on or before DATE\n"
+     "  --output FILE       write to FILE instead of standard output\n"},
     {NULL, NULL, NULL, NULL},
 };
 

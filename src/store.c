@@ -366,6 +366,62 @@ char *store_max_start_time(struct store *s, const char *provider, const char *re
     return out;
 }
 
+int store_each_row(struct store *s, const char *sql, const char *const *params, int nparams,
+                   int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
+                   struct hs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot run a query");
+    if (!sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        return hs_error_set(err, HS_ERR_FINAL, "refusing a query that writes");
+    }
+    for (int i = 0; i < nparams; i++)
+        bind_text(st, i + 1, params[i]);
+    int n = sqlite3_column_count(st), rc;
+    struct cell *cells = calloc(n ? (size_t)n : 1, sizeof *cells);
+    if (!cells) {
+        sqlite3_finalize(st);
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++) {
+            cells[i].name = sqlite3_column_name(st, i);
+            cells[i].type = sqlite3_column_type(st, i);
+            cells[i].text = (const char *)sqlite3_column_text(st, i);
+        }
+        if (fn(arg, cells, n))
+            break;
+    }
+    int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, err, "query failed");
+    free(cells);
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
+bool store_has_view(struct store *s, const char *name)
+{
+    sqlite3_stmt *st = query_row(s, "SELECT 1 FROM sqlite_master WHERE type='view' AND name=?1",
+                                 name, NULL);
+    sqlite3_finalize(st);
+    return st != NULL;
+}
+
+char *store_last_success(struct store *s, const char *provider)
+{
+    sqlite3_stmt *st = query_row(s,
+                                 "SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
+                                 " AND status='success'",
+                                 provider, NULL);
+    const char *v = st ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    char *out = v ? strdup(v) : NULL;
+    sqlite3_finalize(st);
+    return out;
+}
+
 static char *column_dup(sqlite3_stmt *st, int col)
 {
     const char *v = (const char *)sqlite3_column_text(st, col);
@@ -529,6 +585,23 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
     sqlite3_bind_int64(st, 8, c ? c->unchanged : 0);
     bind_text(st, 9, error_text);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot write sync_runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_abort_stale_runs(struct store *s, struct hs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE sync_runs SET status='aborted', finished_at=?1,"
+                           " error_text=COALESCE(error_text, 'the process ended before the run"
+                           " finished') WHERE status='running'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot update sync_runs");
+    char now[TIME_ISO_LEN];
+    now_iso(now);
+    bind_text(st, 1, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot update sync_runs");
     sqlite3_finalize(st);
     return rc;
 }

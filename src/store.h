@@ -105,6 +105,10 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
                      const char *watermark_after, const struct run_counts *counts,
                      const char *error_text, struct hs_error *err);
 
+/* Marks runs left 'running' by a process that died as 'aborted' (call
+ * while holding the sync lock, when no other sync can be running). */
+int store_abort_stale_runs(struct store *s, struct hs_error *err);
+
 /* The status report: calls fn once per row of each query. */
 struct state_row {
     const char *provider, *resource, *watermark, *updated_at;
@@ -114,6 +118,22 @@ struct state_row {
 };
 int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row),
                       void *arg, struct hs_error *err);
+/* One column of a row handed to store_each_row's callback. */
+struct cell {
+    const char *name;
+    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
+    const char *text; /* NULL for SQL NULL */
+};
+/* Runs a read-only SELECT with text parameters (?1..?n, NULL binds NULL),
+ * calling fn once per row; fn returning non-zero stops. */
+int store_each_row(struct store *s, const char *sql, const char *const *params, int nparams,
+                   int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
+                   struct hs_error *err);
+/* Whether a view of that name exists. */
+bool store_has_view(struct store *s, const char *name);
+
+/* finished_at of the provider's latest successful run (malloc'ed), NULL if none. */
+char *store_last_success(struct store *s, const char *provider);
 /* Record counts per provider/resource, ordered. */
 int store_each_count(struct store *s,
                      int (*fn)(void *arg, const char *provider, const char *resource, long n),

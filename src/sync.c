@@ -41,6 +41,13 @@ struct task_state {
     long pages;
 };
 
+/* A provider run's shared state: its resources may run in several threads. */
+struct run_state {
+    pthread_mutex_t token_lock; /* access_token and refresh */
+    char **retired;             /* earlier access tokens, freed with the run */
+    size_t n_retired;
+};
+
 /* ---------------------------------------------------------------- runner */
 
 struct sync_runner *sync_runner_new(struct store *store, const struct config *cfg,
@@ -80,10 +87,14 @@ struct provider_run *sync_provider_run_new(struct sync_runner *r, const struct p
     run->now = time_now();
     run->full = r->opt.full;
     run->runner = r;
-    if (!run->http) {
+    run->state = calloc(1, sizeof *run->state);
+    if (!run->http || !run->state) {
+        http_client_free(run->http);
+        free(run->state);
         free(run);
         return NULL;
     }
+    pthread_mutex_init(&run->state->token_lock, NULL);
     return run;
 }
 
@@ -95,6 +106,11 @@ void sync_provider_run_free(struct provider_run *run)
         run->provider->cleanup(run);
     http_client_free(run->http);
     free(run->access_token);
+    for (size_t i = 0; i < run->state->n_retired; i++)
+        free(run->state->retired[i]);
+    free(run->state->retired);
+    pthread_mutex_destroy(&run->state->token_lock);
+    free(run->state);
     free(run);
 }
 
@@ -165,9 +181,44 @@ int run_save_token(struct provider_run *r, const struct token *t, struct hs_erro
 
 void run_set_access_token(struct provider_run *r, const char *token)
 {
-    free(r->access_token);
-    r->access_token = token ? strdup(token) : NULL;
     log_add_secret(token);
+    struct run_state *st = r->state;
+    pthread_mutex_lock(&st->token_lock);
+    if (r->access_token) {
+        char **grown = realloc(st->retired, (st->n_retired + 1) * sizeof *st->retired);
+        if (grown) {
+            st->retired = grown;
+            st->retired[st->n_retired++] = r->access_token;
+        } else {
+            free(r->access_token); /* out of memory: give up keeping it alive */
+        }
+    }
+    r->access_token = token ? strdup(token) : NULL;
+    pthread_mutex_unlock(&st->token_lock);
+}
+
+const char *run_access_token(struct provider_run *r)
+{
+    pthread_mutex_lock(&r->state->token_lock);
+    const char *t = r->access_token;
+    pthread_mutex_unlock(&r->state->token_lock);
+    return t;
+}
+
+int run_refresh_token(struct provider_run *r, const char *used, struct hs_error *err)
+{
+    if (!r->provider->refresh)
+        return hs_error_set(err, HS_ERR_AUTH, "the %s token was rejected", r->provider->title);
+    static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&refresh_lock);
+    int rc = 0;
+    /* Another resource may have refreshed while this request was in flight. */
+    if (run_access_token(r) == used) {
+        log_debug("%s: HTTP 401, refreshing the access token", r->provider->name);
+        rc = r->provider->refresh(r, err);
+    }
+    pthread_mutex_unlock(&refresh_lock);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- HTTP */
@@ -185,9 +236,10 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
 {
     struct provider_run *run = t->run;
     struct http_request r = *req;
-    bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && run->access_token;
+    const char *token = run_access_token(run);
+    bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && token;
     if (use_run_token)
-        r.bearer = run->access_token;
+        r.bearer = token;
     struct hs_error first = HS_ERROR_INIT;
     if (http_send_json(run->http, &r, out, &first) == 0)
         return 0;
@@ -200,10 +252,9 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
         *err = first;
         return -1;
     }
-    log_debug("%s: HTTP 401, refreshing the access token once", run->provider->name);
-    if (run->provider->refresh(run, err) < 0)
+    if (run_refresh_token(run, token, err) < 0)
         return -1;
-    r.bearer = run->access_token;
+    r.bearer = run_access_token(run);
     return http_send_json(run->http, &r, out, err);
 }
 
@@ -350,6 +401,16 @@ char *task_max_start_time(struct task *t, const char *resource)
     char *v = store_max_start_time(r->store, t->run->provider->name, resource);
     pthread_mutex_unlock(&r->store_lock);
     return v;
+}
+
+long task_count_records(struct task *t, const char *resource)
+{
+    struct sync_runner *r = t->run->runner;
+    pthread_mutex_lock(&r->store_lock);
+    long n = store_count_records(r->store, t->run->provider->name,
+                                 resource ? resource : t->resource->name);
+    pthread_mutex_unlock(&r->store_lock);
+    return n;
 }
 
 static int apply_op(struct task *t, const struct pending_op *op, struct hs_error *err)
@@ -574,8 +635,18 @@ static void add_counts(struct run_counts *to, const struct run_counts *from)
 }
 
 /* Runs one resource; returns its error kind (HS_OK on success). */
+/* One provider's resources being worked through, possibly by several threads. */
+struct provider_pass {
+    struct provider_run *run;
+    struct provider_result *result; /* guarded by lock */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next, running, count;
+    bool stop; /* credentials rejected or interrupted: start nothing more */
+};
+
 static enum hs_err_kind run_task(struct provider_run *run, const struct resource *res,
-                                 struct provider_result *result)
+                                 struct provider_pass *pass)
 {
     struct sync_runner *r = run->runner;
     struct hs_error err = HS_ERROR_INIT;
@@ -594,6 +665,8 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
     const struct run_counts zero = {0};
     const struct run_counts *counts = ts ? &ts->counts : &zero;
     log_progress_done();
+    pthread_mutex_lock(&pass->lock);
+    struct provider_result *result = pass->result;
     const char *status = rc == 0 ? "success" : err.kind == HS_ERR_SCOPE ? "skipped" : "error";
     if (run_id)
         run_store_finish(r, run_id, status, ts ? ts->watermark : NULL, counts,
@@ -614,9 +687,70 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
         if (result->error.kind == HS_OK)
             result->error = err;
     }
+    pthread_mutex_unlock(&pass->lock);
     enum hs_err_kind kind = rc == 0 ? HS_OK : err.kind;
     task_free(&t);
     return kind;
+}
+
+/* Takes the next resource that may start, runs it, repeats. */
+static void *resource_worker(void *arg)
+{
+    struct provider_pass *pass = arg;
+    const struct resource *res = pass->run->provider->resources;
+    pthread_mutex_lock(&pass->lock);
+    for (;;) {
+        while (!pass->stop && pass->next < pass->count && res[pass->next].after_previous &&
+               pass->running > 0)
+            pthread_cond_wait(&pass->changed, &pass->lock);
+        if (pass->stop || pass->next >= pass->count)
+            break;
+        size_t i = pass->next++;
+        pass->running++;
+        pthread_mutex_unlock(&pass->lock);
+        enum hs_err_kind kind = run_task(pass->run, &res[i], pass);
+        pthread_mutex_lock(&pass->lock);
+        pass->running--;
+        /* Without valid credentials, or once interrupted, the rest would fail too. */
+        if (kind == HS_ERR_AUTH || kind == HS_ERR_INTERRUPTED || hs_interrupted)
+            pass->stop = true;
+        pthread_cond_broadcast(&pass->changed);
+    }
+    pthread_mutex_unlock(&pass->lock);
+    return NULL;
+}
+
+/* How many resources of this provider may run at once. */
+static size_t resource_threads(const struct provider_run *run, size_t count)
+{
+    if (!run->provider->parallel_resources)
+        return 1;
+    long long n = config_int(run->cfg, "app", "max_concurrency");
+    for (const struct config_key *k = run->provider->config_keys; k->name; k++)
+        if (!strcmp(k->name, "max_concurrency") && run_config_int(run, k->name) < n)
+            n = run_config_int(run, k->name);
+    if (n > (long long)count)
+        n = (long long)count;
+    return n < 1 ? 1 : (size_t)n;
+}
+
+static void run_resources(struct provider_run *run, struct provider_result *result)
+{
+    struct provider_pass pass = {.run = run, .result = result};
+    while (run->provider->resources[pass.count].name)
+        pass.count++;
+    pthread_mutex_init(&pass.lock, NULL);
+    pthread_cond_init(&pass.changed, NULL);
+    size_t nthreads = resource_threads(run, pass.count), started = 0;
+    pthread_t threads[64];
+    for (size_t i = 1; i < nthreads && i < 64; i++)
+        if (pthread_create(&threads[started], NULL, resource_worker, &pass) == 0)
+            started++;
+    resource_worker(&pass); /* this thread works too */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&pass.changed);
+    pthread_mutex_destroy(&pass.lock);
 }
 
 static void auth_hint(const struct provider *p, struct hs_error *err)
@@ -645,12 +779,7 @@ int sync_provider(struct sync_runner *r, const struct provider *p, struct provid
         sync_provider_run_free(run);
         return -1;
     }
-    for (const struct resource *res = p->resources; res->name; res++) {
-        enum hs_err_kind kind = run_task(run, res, result);
-        /* Without valid credentials, or once interrupted, the rest would fail too. */
-        if (kind == HS_ERR_AUTH || kind == HS_ERR_INTERRUPTED || hs_interrupted)
-            break;
-    }
+    run_resources(run, result);
     sync_provider_run_free(run);
     if (result->error.kind != HS_OK) {
         auth_hint(p, &result->error);

@@ -1,5 +1,28 @@
-/* Eight Sleep: not implemented yet (config keys only). */
+/* Eight Sleep: the unofficial client API the mobile app uses (spec §5.5,
+ * §6 #13, §8).
+ *
+ * Auth is a password grant at auth_url; the token lives about 20 hours and is
+ * never refreshed with a refresh token: a new login replaces it, on expiry or
+ * on a 401.  A configured access_token is used as is.
+ *
+ * Resources, in order: users_me, devices (every device of the account), users
+ * (the people on those devices), trends (one row per user and night, asked for
+ * in 90-day windows of local dates), intervals (sleep sessions, newest first,
+ * paged with a `next` cursor).  Each later resource uses the ids the earlier
+ * ones found, kept in run->data; when those are incomplete it fails rather
+ * than sweep another person's nights away. */
 #include "provider.h"
+
+#include "log.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_SECONDS 86400
+#define TRENDS_WINDOW_DAYS 90
+#define TOKEN_MARGIN_SECONDS 60
 
 static const struct config_key eightsleep_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
@@ -17,8 +40,775 @@ static const struct config_key eightsleep_keys[] = {
     {NULL},
 };
 
+/* ---------------------------------------------------------------- ids */
+
+struct strlist {
+    char **v;
+    size_t n, cap;
+};
+
+static void strlist_clear(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static bool strlist_has(const struct strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], s))
+            return true;
+    return false;
+}
+
+/* Adds a copy of s unless it is already there. */
+static int strlist_add_unique(struct strlist *l, const char *s, struct hs_error *err)
+{
+    if (strlist_has(l, s))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(s)))
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What users_me and devices learn for the resources after them. */
+struct account {
+    char *me_id;            /* first(userId, id) of /users/me, else "me" */
+    struct strlist devices; /* user.devices */
+    struct strlist users;   /* sorted: me, and everyone on the devices */
+    bool me_ok, devices_ok; /* those two resources succeeded in this run */
+};
+
+static struct account *account_of(struct provider_run *run)
+{
+    if (!run->data)
+        run->data = calloc(1, sizeof(struct account));
+    return run->data;
+}
+
+static void account_reset(struct account *a)
+{
+    free(a->me_id);
+    strlist_clear(&a->devices);
+    strlist_clear(&a->users);
+    memset(a, 0, sizeof *a);
+}
+
+static void eightsleep_cleanup(struct provider_run *run)
+{
+    if (run->data)
+        account_reset(run->data);
+    free(run->data);
+    run->data = NULL;
+}
+
+/* The users list is only trustworthy when users_me and devices both worked. */
+static struct account *require_users(struct task *t, struct hs_error *err)
+{
+    struct account *a = account_of(t->run);
+    if (!a) {
+        hs_error_set(err, HS_ERR_FINAL, "out of memory");
+        return NULL;
+    }
+    if (!a->me_ok || !a->devices_ok) {
+        hs_error_set(err, HS_ERR_FINAL,
+                     "skipped: the account's users are unknown because %s failed",
+                     a->me_ok ? "devices" : "users_me");
+        return NULL;
+    }
+    return a;
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static bool static_token_configured(const struct provider_run *run)
+{
+    const char *v = run_config_str(run, "access_token");
+    return v && *v;
+}
+
+/* expires_at as ISO, or starting with YYYY-MM-DD (the Python tool's reading). */
+static bool token_fresh(const struct token *t, time_t now)
+{
+    time_t at;
+    const char *s = t->expires_at;
+    if (!s || !*s)
+        return false;
+    if (time_parse(s, &at) < 0) {
+        char date[TIME_DATE_LEN];
+        if (strlen(s) < 10)
+            return false;
+        memcpy(date, s, 10);
+        date[10] = '\0';
+        if (time_parse_date(date, &at) < 0)
+            return false;
+    }
+    return at - now > TOKEN_MARGIN_SECONDS;
+}
+
+/* All four keys of the password grant, naming every missing one at once. */
+static int require_login_keys(struct provider_run *run, struct hs_error *err)
+{
+    static const char *const keys[] = {"email", "password", "client_id", "client_secret"};
+    struct buf missing = BUF_INIT;
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = run_config_str(run, keys[i]);
+        if (!v || !*v)
+            buf_addf(&missing, "%s[eightsleep].%s", missing.len ? ", " : "", keys[i]);
+    }
+    int rc = 0;
+    if (missing.len)
+        rc = hs_error_set(err, HS_ERR_CONFIG,
+                          "missing %s in %s (the Eight Sleep password login needs email, "
+                          "password, client_id and client_secret; or set "
+                          "[eightsleep].access_token)",
+                          missing.data, config_path(run->cfg));
+    buf_free(&missing);
+    return rc;
+}
+
+static char *login_body(struct provider_run *run)
+{
+    json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:s}", "client_id", run_config_str(run, "client_id"),
+                             "client_secret", run_config_str(run, "client_secret"), "grant_type",
+                             "password", "username", run_config_str(run, "email"), "password",
+                             run_config_str(run, "password"));
+    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(body);
+    return s;
+}
+
+/* expires_in is a number of seconds, possibly fractional or a numeric string. */
+static bool expires_in_seconds(const json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return true;
+    }
+    if (!json_is_string(v))
+        return false;
+    char *end;
+    *out = strtod(json_string_value(v), &end);
+    return end != json_string_value(v) && *end == '\0';
+}
+
+/* The row the Python tool stores: no refresh token, type Bearer, expires_at
+ * = now + expires_in, extra = every field but access_token and expires_in. */
+static int token_from_reply(const json_t *reply, time_t now, struct token *tok,
+                            struct hs_error *err)
+{
+    memset(tok, 0, sizeof *tok);
+    const char *access = json_string_value(json_object_get(reply, "access_token"));
+    if (!access || !*access)
+        return hs_error_set(err, HS_ERR_AUTH, "the Eight Sleep login reply has no access_token");
+    /* A refresh token may come back; it is kept in extra but never used. */
+    log_add_secret(json_string_value(json_object_get(reply, "refresh_token")));
+    char iso[TIME_ISO_LEN];
+    time_format_iso(now, iso);
+    tok->provider = strdup("eightsleep");
+    tok->access_token = strdup(access);
+    tok->token_type = strdup("Bearer");
+    tok->obtained_at = strdup(iso);
+    double seconds;
+    if (expires_in_seconds(json_object_get(reply, "expires_in"), &seconds)) {
+        time_format_iso(now + (time_t)seconds, iso);
+        tok->expires_at = strdup(iso);
+    }
+    json_t *extra = json_deep_copy(reply);
+    json_object_del(extra, "access_token");
+    json_object_del(extra, "expires_in");
+    if (json_object_size(extra)) {
+        struct buf b = BUF_INIT;
+        json_dump_python(extra, false, &b);
+        tok->extra_json = buf_detach(&b);
+    }
+    json_decref(extra);
+    return 0;
+}
+
+/* A rejected login is the person's to fix, so it says which keys to check. */
+static int login_failed(struct provider_run *run, struct hs_error *http_err, struct hs_error *err)
+{
+    bool rejected = http_err->http_status == 401 || http_err->http_status == 403 ||
+                    (http_err->http_status == 400 && strstr(http_err->msg, "invalid_grant"));
+    if (!rejected) {
+        *err = *http_err;
+        return hs_error_prefix(err, "Eight Sleep login failed: ");
+    }
+    return hs_error_set(err, HS_ERR_AUTH,
+                        "Eight Sleep rejected the email/password (or client_id/client_secret) "
+                        "of [eightsleep] in %s: %s",
+                        config_path(run->cfg), http_err->msg);
+}
+
+/* Logs in with the password grant and stores the token. */
+static int login(struct provider_run *run, bool say, struct hs_error *err)
+{
+    if (require_login_keys(run, err) < 0)
+        return -1;
+    char *body = login_body(run);
+    if (!body)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    struct http_request req = {
+        .method = "POST",
+        .url = run_config_str(run, "auth_url"),
+        .body = body,
+        .content_type = "application/json",
+    };
+    json_t *reply = NULL;
+    struct hs_error http_err = HS_ERROR_INIT;
+    int rc = http_send_json(run->http, &req, &reply, &http_err);
+    free(body);
+    if (rc < 0)
+        return login_failed(run, &http_err, err);
+    struct token tok;
+    rc = token_from_reply(reply, time_now(), &tok, err);
+    json_decref(reply);
+    if (rc == 0)
+        rc = run_save_token(run, &tok, err);
+    if (rc == 0) {
+        run_set_access_token(run, tok.access_token);
+        if (say)
+            log_info("Eight Sleep accepted the email/password; token stored (expires %s).",
+                     tok.expires_at ? tok.expires_at : "never");
+    }
+    store_token_clear(&tok);
+    return rc;
+}
+
+static int eightsleep_prepare(struct provider_run *run, struct hs_error *err)
+{
+    if (static_token_configured(run)) {
+        run_set_access_token(run, run_config_str(run, "access_token"));
+        return 0;
+    }
+    struct token t = {0};
+    int found = run_load_token(run, &t, err);
+    if (found < 0)
+        return -1;
+    bool reuse = found == 1 && token_fresh(&t, time_now());
+    if (reuse)
+        run_set_access_token(run, t.access_token);
+    store_token_clear(&t);
+    if (reuse)
+        return 0;
+    log_debug("eightsleep: no live token stored, logging in");
+    return login(run, false, err);
+}
+
+/* After a 401: the token expired early or was revoked; log in again. */
+static int eightsleep_refresh(struct provider_run *run, struct hs_error *err)
+{
+    if (static_token_configured(run))
+        return hs_error_set(err, HS_ERR_AUTH,
+                            "Eight Sleep rejected [eightsleep].access_token in %s (HTTP 401); "
+                            "replace it, or remove it to log in with the email/password",
+                            config_path(run->cfg));
+    log_debug("eightsleep: token rejected, logging in again");
+    return login(run, false, err);
+}
+
+/* `health-sync auth eightsleep`: says plainly whether the credentials work. */
+static int eightsleep_authenticate(struct auth_ctx *a, struct hs_error *err)
+{
+    struct provider_run *run = a->run;
+    if (!static_token_configured(run))
+        return login(run, true, err);
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/users/me", run_config_str(run, "client_api_url"));
+    struct http_request req = {.url = url.data, .bearer = run_config_str(run, "access_token")};
+    json_t *reply = NULL;
+    int rc = http_send_json(run->http, &req, &reply, err);
+    json_decref(reply);
+    buf_free(&url);
+    if (rc < 0)
+        return hs_error_prefix(err, "the configured [eightsleep].access_token does not work: ");
+    log_info("Eight Sleep accepted [eightsleep].access_token (used as is; nothing stored).");
+    return 0;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* The User-Agent stays the core's "health-sync/...": an Eight Sleep API
+ * developer said the 2024 lock-out was not about the app's UA and asked
+ * third-party clients to name themselves (lukas-clarke/eight_sleep#61). */
+static const struct http_header api_headers[] = {
+    {"Content-Type", "application/json"},
+    {NULL, NULL},
+};
+
+/* <client_api_url>/<first>/<id>[/<rest>], the id percent-encoded. */
+static void api_url(struct task *t, struct buf *url, const char *first, const char *id,
+                    const char *rest)
+{
+    char *escaped = http_escape(id);
+    buf_reset(url);
+    buf_addf(url, "%s/%s/%s%s%s", run_config_str(t->run, "client_api_url"), first,
+             escaped ? escaped : "", rest ? "/" : "", rest ? rest : "");
+    free(escaped);
+}
+
+static int api_get(struct task *t, const char *url, json_t **out, struct hs_error *err)
+{
+    struct http_request req = {.method = "GET", .url = url, .headers = api_headers};
+    return task_request_json(t, &req, out, err);
+}
+
+static int shape_error(const char *url, const char *what, struct hs_error *err)
+{
+    return hs_error_set(err, HS_ERR_FINAL,
+                        "unexpected reply from GET %s: %s (has the API changed?)", url, what);
+}
+
+static void now_iso(const struct task *t, char out[TIME_ISO_LEN])
+{
+    time_format_iso(t->run->now, out);
+}
+
+/* Snapshots (users_me, devices, users) end with a sweep on a full pass. */
+static int finish_snapshot(struct task *t, struct hs_error *err)
+{
+    char now[TIME_ISO_LEN];
+    now_iso(t, now);
+    if (t->full && task_sweep(t, NULL, NULL, err) < 0)
+        return -1;
+    return task_commit(t, now, NULL, err);
+}
+
+/* ---------------------------------------------------------------- users_me */
+
+static int collect_device_ids(struct account *a, const json_t *devices, const char *url,
+                              struct hs_error *err)
+{
+    if (devices && !json_is_null(devices) && !json_is_array(devices))
+        return shape_error(url, "`user.devices` is not an array", err);
+    size_t i;
+    json_t *d;
+    json_array_foreach(devices, i, d)
+    {
+        char *id = json_truthy(d) ? json_strdup(d) : NULL;
+        int rc = id ? strlist_add_unique(&a->devices, id, err) : 0;
+        free(id);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int sync_users_me(struct task *t, struct hs_error *err)
+{
+    struct account *a = account_of(t->run);
+    if (!a)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    account_reset(a);
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/users/me", run_config_str(t->run, "client_api_url"));
+    json_t *reply = NULL;
+    int rc = api_get(t, url.data, &reply, err);
+    json_t *user = json_object_get(reply, "user");
+    if (rc == 0 && !json_is_object(user))
+        rc = shape_error(url.data, "no `user` object", err);
+    if (rc == 0)
+        rc = collect_device_ids(a, json_object_get(user, "devices"), url.data, err);
+    if (rc == 0) {
+        /* Real replies carry `userId`; the seed read only `id` (§6 #13). */
+        json_t *id = JSON_FIRST(user, "userId", "id");
+        a->me_id = id ? json_strdup(id) : NULL;
+        if (!a->me_id)
+            a->me_id = strdup("me");
+        char now[TIME_ISO_LEN];
+        now_iso(t, now);
+        rc = task_put(t, a->me_id, NULL, NULL, now, reply, err);
+    }
+    if (rc == 0)
+        rc = finish_snapshot(t, err);
+    a->me_ok = rc == 0;
+    json_decref(reply);
+    buf_free(&url);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static int add_user_id(struct account *a, const json_t *v, struct hs_error *err)
+{
+    if (!json_truthy(v))
+        return 0;
+    char *id = json_strdup(v);
+    int rc = id ? strlist_add_unique(&a->users, id, err) : 0;
+    free(id);
+    return rc;
+}
+
+/* leftUserId, rightUserId and the away users of one device. */
+static int collect_side_users(struct account *a, const json_t *result, const char *url,
+                              struct hs_error *err)
+{
+    if (add_user_id(a, json_object_get(result, "leftUserId"), err) < 0 ||
+        add_user_id(a, json_object_get(result, "rightUserId"), err) < 0)
+        return -1;
+    json_t *away = json_object_get(result, "awaySides");
+    if (away && !json_is_null(away) && !json_is_object(away))
+        return shape_error(url, "`result.awaySides` is not an object", err);
+    const char *side;
+    json_t *id;
+    json_object_foreach(away, side, id)
+    {
+        if (add_user_id(a, id, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int sync_one_device(struct task *t, struct account *a, const char *device_id,
+                           struct hs_error *err)
+{
+    struct buf url = BUF_INIT;
+    api_url(t, &url, "devices", device_id, NULL);
+    json_t *reply = NULL;
+    int rc = api_get(t, url.data, &reply, err);
+    json_t *result = json_object_get(reply, "result");
+    if (rc == 0 && !json_is_object(result))
+        rc = shape_error(url.data, "no `result` object", err);
+    if (rc == 0)
+        rc = collect_side_users(a, result, url.data, err);
+    if (rc == 0) {
+        char now[TIME_ISO_LEN];
+        now_iso(t, now);
+        rc = task_put(t, device_id, NULL, NULL, now, reply, err);
+    }
+    if (rc == 0)
+        rc = task_commit(t, NULL, NULL, err);
+    json_decref(reply);
+    buf_free(&url);
+    return rc;
+}
+
+/* Every device of the account (the seed read only the first, §6 #13). */
+static int sync_devices(struct task *t, struct hs_error *err)
+{
+    struct account *a = account_of(t->run);
+    if (!a || !a->me_ok)
+        return hs_error_set(err, HS_ERR_FINAL, "skipped: users_me failed");
+    strlist_clear(&a->users);
+    if (strcmp(a->me_id, "me") && strlist_add_unique(&a->users, a->me_id, err) < 0)
+        return -1;
+    for (size_t i = 0; i < a->devices.n; i++) {
+        task_progress(t, "device %zu/%zu", i + 1, a->devices.n);
+        if (sync_one_device(t, a, a->devices.v[i], err) < 0)
+            return -1;
+    }
+    if (finish_snapshot(t, err) < 0)
+        return -1;
+    qsort(a->users.v, a->users.n, sizeof *a->users.v, cmp_str);
+    a->devices_ok = true;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+static int sync_users(struct task *t, struct hs_error *err)
+{
+    struct account *a = require_users(t, err);
+    if (!a)
+        return -1;
+    struct buf url = BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < a->users.n; i++) {
+        api_url(t, &url, "users", a->users.v[i], NULL);
+        json_t *reply = NULL;
+        rc = api_get(t, url.data, &reply, err);
+        if (rc == 0) {
+            char now[TIME_ISO_LEN];
+            now_iso(t, now);
+            rc = task_put(t, a->users.v[i], NULL, NULL, now, reply, err);
+        }
+        json_decref(reply);
+    }
+    buf_free(&url);
+    return rc < 0 ? -1 : finish_snapshot(t, err);
+}
+
+/* ---------------------------------------------------------------- trends */
+
+static void date_add_days(const char *date, long days, char out[TIME_DATE_LEN])
+{
+    time_t t = 0;
+    time_parse_date(date, &t);
+    time_format_date(t + (time_t)days * DAY_SECONDS, out);
+}
+
+/* The first night to ask for: the watermark's date minus overlap_days, or
+ * start_date (always on a full pass). */
+static void trends_from(const struct task *t, char out[TIME_DATE_LEN])
+{
+    const char *wm = t->state.watermark;
+    time_t at;
+    if (t->full || !wm || time_parse(wm, &at) < 0) {
+        snprintf(out, TIME_DATE_LEN, "%s", run_config_str(t->run, "start_date"));
+        return;
+    }
+    time_format_date(at - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS, out);
+}
+
+/* The nights of a trends reply: `days`, or (other versions) `result`/`trends`. */
+static json_t *trend_days(const json_t *reply, const char *url, struct hs_error *err)
+{
+    json_t *days = json_object_get(reply, "days");
+    if (!days && json_is_array(json_object_get(reply, "result")))
+        days = json_object_get(reply, "result");
+    if (!days && json_is_array(json_object_get(reply, "trends")))
+        days = json_object_get(reply, "trends");
+    if (!json_is_array(days)) {
+        shape_error(url, days ? "`days` is not an array" : "no `days` array", err);
+        return NULL;
+    }
+    return days;
+}
+
+static int put_trend_day(struct task *t, const char *user_id, const json_t *day,
+                         struct hs_error *err)
+{
+    struct buf rid = BUF_INIT;
+    json_t *key = json_object_get(day, "day");
+    buf_addf(&rid, "%s:", user_id);
+    if (json_truthy(key)) {
+        json_str(key, &rid);
+    } else {
+        char hash[65];
+        json_hash(day, hash);
+        buf_adds(&rid, hash);
+    }
+    json_t *start_v = JSON_FIRST(day, "day", "presenceStart");
+    json_t *updated_v = JSON_FIRST(day, "updatedAt", "presenceStart");
+    char *start = start_v ? json_strdup(start_v) : NULL;
+    char *end = json_strdup(json_object_get(day, "presenceEnd"));
+    char *updated = updated_v ? json_strdup(updated_v) : NULL;
+    int rc = task_put(t, rid.data, start, end, updated ? updated : start, day, err);
+    free(start);
+    free(end);
+    free(updated);
+    buf_free(&rid);
+    return rc;
+}
+
+static int fetch_trends(struct task *t, const char *user_id, const char *from, const char *to,
+                        const char *tz, struct hs_error *err)
+{
+    struct buf url = BUF_INIT;
+    api_url(t, &url, "users", user_id, "trends");
+    http_url_add_param(&url, "tz", tz);
+    http_url_add_param(&url, "from", from);
+    http_url_add_param(&url, "to", to);
+    http_url_add_param(&url, "include-main", "false");
+    http_url_add_param(&url, "include-all-sessions", "true");
+    http_url_add_param(&url, "model-version", "v2");
+    json_t *reply = NULL;
+    int rc = api_get(t, url.data, &reply, err);
+    json_t *days = rc == 0 ? trend_days(reply, url.data, err) : NULL;
+    if (rc == 0 && !days)
+        rc = -1;
+    size_t i;
+    json_t *day;
+    json_array_foreach(days, i, day)
+    {
+        if (rc == 0 && json_is_object(day))
+            rc = put_trend_day(t, user_id, day, err);
+    }
+    json_decref(reply);
+    buf_free(&url);
+    return rc;
+}
+
+/* One window for every user, then the nights it no longer has are swept and
+ * the page committed with the watermark: the last local day fully fetched. */
+static int sync_trends_window(struct task *t, const struct account *a, const char *from,
+                              const char *to, const char *today, const char *tz,
+                              struct hs_error *err)
+{
+    task_progress(t, "%s .. %s", from, to);
+    for (size_t i = 0; i < a->users.n; i++)
+        if (fetch_trends(t, a->users.v[i], from, to, tz, err) < 0)
+            return -1;
+    char upper[TIME_DATE_LEN + 1];
+    snprintf(upper, sizeof upper, "%s~", to); /* '~' sorts after any time of that day */
+    if (task_sweep(t, from, upper, err) < 0)
+        return -1;
+    char watermark[TIME_ISO_LEN];
+    snprintf(watermark, sizeof watermark, "%sT00:00:00Z", strcmp(to, today) < 0 ? to : today);
+    return task_commit(t, watermark, NULL, err);
+}
+
+static int sync_trends(struct task *t, struct hs_error *err)
+{
+    struct account *a = require_users(t, err);
+    if (!a)
+        return -1;
+    const char *tz = run_config_str(t->run, "timezone");
+    char today[TIME_DATE_LEN], to[TIME_DATE_LEN], from[TIME_DATE_LEN];
+    if (time_local_date(t->run->now, tz, today) < 0)
+        return hs_error_set(err, HS_ERR_CONFIG, "unknown time zone '%s' in [eightsleep].timezone",
+                            tz);
+    /* The night that ends today local time is filed under today; the day
+     * after is asked for too, as the seed's UTC `to` lagged east of UTC. */
+    date_add_days(today, 1, to);
+    trends_from(t, from);
+    if (strcmp(from, to) > 0)
+        snprintf(from, sizeof from, "%s", to);
+    char wfrom[TIME_DATE_LEN], wto[TIME_DATE_LEN];
+    snprintf(wfrom, sizeof wfrom, "%s", from);
+    while (strcmp(wfrom, to) <= 0) {
+        date_add_days(wfrom, TRENDS_WINDOW_DAYS - 1, wto);
+        if (strcmp(wto, to) > 0)
+            snprintf(wto, sizeof wto, "%s", to);
+        if (sync_trends_window(t, a, wfrom, wto, today, tz, err) < 0)
+            return -1;
+        date_add_days(wto, 1, wfrom);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- intervals */
+
+/* The sessions of one page: `intervals` (what the API sends) or `sessions`. */
+static json_t *interval_list(const json_t *reply, const char *url, struct hs_error *err)
+{
+    json_t *list = json_object_get(reply, "intervals");
+    if (!list)
+        list = json_object_get(reply, "sessions");
+    if (!json_is_array(list)) {
+        shape_error(url, "`intervals` is not an array", err);
+        return NULL;
+    }
+    return list;
+}
+
+/* Puts one session; *oldest tracks the earliest start seen on the page. */
+static int put_interval(struct task *t, const char *user_id, const json_t *item, time_t *oldest,
+                        struct hs_error *err)
+{
+    struct buf rid = BUF_INIT;
+    json_t *id = JSON_FIRST(item, "id");
+    buf_addf(&rid, "%s:", user_id);
+    if (id) {
+        json_str(id, &rid);
+    } else {
+        char hash[65];
+        json_hash(item, hash);
+        buf_adds(&rid, hash);
+    }
+    json_t *ts_v = JSON_FIRST(item, "ts");
+    json_t *updated_v = JSON_FIRST(item, "deviceTimeAtUpdate", "ts");
+    char *start = ts_v ? json_strdup(ts_v) : NULL;
+    char *end = json_strdup(json_object_get(item, "presenceEnd"));
+    char *updated = updated_v ? json_strdup(updated_v) : NULL;
+    time_t at;
+    if (start && time_parse(start, &at) == 0 && at < *oldest)
+        *oldest = at;
+    int rc = task_put(t, rid.data, start, end, updated, item, err);
+    free(start);
+    free(end);
+    free(updated);
+    buf_free(&rid);
+    return rc;
+}
+
+/* One page of a user's sessions: puts and commits them.  *next is the
+ * cursor of the page after it, NULL when the listing ends or (incremental)
+ * the page reached sessions older than `cutoff` (0 = none). */
+static int fetch_interval_page(struct task *t, const char *user_id, const char *cursor,
+                               time_t cutoff, char **next, struct hs_error *err)
+{
+    *next = NULL;
+    struct buf url = BUF_INIT;
+    api_url(t, &url, "users", user_id, "intervals");
+    if (cursor)
+        http_url_add_param(&url, "next", cursor);
+    json_t *reply = NULL, *list = NULL;
+    int rc = api_get(t, url.data, &reply, err);
+    if (rc == 0 && !(list = interval_list(reply, url.data, err)))
+        rc = -1;
+    time_t oldest = (time_t)1 << 62;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (rc == 0 && json_is_object(item))
+            rc = put_interval(t, user_id, item, &oldest, err);
+    }
+    if (rc == 0)
+        rc = task_commit(t, NULL, NULL, err);
+    const char *after = json_string_value(json_object_get(reply, "next"));
+    bool more = rc == 0 && after && *after && json_array_size(list) && !(cutoff && oldest < cutoff);
+    if (more && cursor && !strcmp(cursor, after))
+        rc = shape_error(url.data, "the `next` cursor repeats", err);
+    else if (more && !(*next = strdup(after)))
+        rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    json_decref(reply);
+    buf_free(&url);
+    return rc;
+}
+
+/* Pages through one user's sessions, newest first. */
+static int fetch_intervals(struct task *t, const char *user_id, time_t cutoff, struct hs_error *err)
+{
+    char *cursor = NULL;
+    long page = 1;
+    int rc;
+    do {
+        task_progress(t, "user %.8s page %ld", user_id, page++);
+        char *next;
+        rc = fetch_interval_page(t, user_id, cursor, cutoff, &next, err);
+        free(cursor);
+        cursor = next;
+    } while (rc == 0 && cursor);
+    free(cursor);
+    return rc;
+}
+
+static int sync_intervals(struct task *t, struct hs_error *err)
+{
+    struct account *a = require_users(t, err);
+    if (!a)
+        return -1;
+    /* Back to the start of the watermark's day minus overlap_days: the same
+     * nights trends re-fetches. */
+    time_t cutoff = 0, wm;
+    if (!t->full && t->state.watermark && time_parse(t->state.watermark, &wm) == 0)
+        cutoff =
+            wm - wm % DAY_SECONDS - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS;
+    for (size_t i = 0; i < a->users.n; i++)
+        if (fetch_intervals(t, a->users.v[i], cutoff, err) < 0)
+            return -1;
+    char from[TIME_ISO_LEN], now[TIME_ISO_LEN];
+    time_format_iso(cutoff, from);
+    if (task_sweep(t, cutoff ? from : NULL, NULL, err) < 0)
+        return -1;
+    now_iso(t, now);
+    return task_commit(t, now, NULL, err);
+}
+
+/* ---------------------------------------------------------------- table */
+
 static const struct resource eightsleep_resources[] = {
-    {NULL},
+    {"users_me", sync_users_me}, {"devices", sync_devices},     {"users", sync_users},
+    {"trends", sync_trends},     {"intervals", sync_intervals}, {NULL},
 };
 
 const struct provider eightsleep_provider = {
@@ -27,4 +817,8 @@ const struct provider eightsleep_provider = {
     .auth = AUTH_PASSWORD,
     .config_keys = eightsleep_keys,
     .resources = eightsleep_resources,
+    .authenticate = eightsleep_authenticate,
+    .prepare = eightsleep_prepare,
+    .refresh = eightsleep_refresh,
+    .cleanup = eightsleep_cleanup,
 };

@@ -1,5 +1,24 @@
-/* Hevy: not implemented yet (config keys only). */
+/* Hevy (public API, Pro accounts): workouts with their change feed, plus
+ * routines, routine folders and exercise templates.
+ *
+ * Workouts: a full pass lists /v1/workouts page by page (the cursor
+ * "page:<n>" lets a killed backfill resume) and then deletes what upstream
+ * no longer has; a delta reads /v1/workouts/events since the watermark
+ * minus overlap_seconds, applying updates and deletions and keeping an
+ * audit row per event in workout_events, then compares /v1/workouts/count
+ * with the local count and falls back to a full pass when they differ. */
 #include "provider.h"
+
+#include "log.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORKOUTS_RESOURCE "workouts"
+#define EVENTS_RESOURCE "workout_events"
+#define TEMPLATES_PAGE_SIZE 100
 
 static const struct config_key hevy_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
@@ -12,7 +31,376 @@ static const struct config_key hevy_keys[] = {
     {NULL},
 };
 
+/* ---------------------------------------------------------------- requests */
+
+static void explain_401(struct hs_error *err)
+{
+    if (err->http_status == 401)
+        hs_error_reset(err, HS_ERR_AUTH,
+                       "Hevy rejected the API key (HTTP 401): check [hevy].api_key; the API "
+                       "needs a Hevy Pro account");
+}
+
+/* GET <base>/v1/<path>?page=&pageSize=[&since=] with the api-key header. */
+static int hevy_get(struct provider_run *run, struct task *t, const char *path, int page,
+                    int page_size, const char *since, json_t **out, struct hs_error *err)
+{
+    const char *key = run_config_require(run, "api_key", err);
+    if (!key)
+        return -1;
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/v1/%s", run_config_str(run, "base_url"), path);
+    if (since)
+        http_url_add_param(&url, "since", since);
+    if (page > 0) {
+        buf_addf(&url, "%cpage=%d&pageSize=%d", strchr(url.data, '?') ? '&' : '?', page,
+                 page_size);
+    }
+    const struct http_header headers[] = {{"api-key", key}, {NULL, NULL}};
+    struct http_request req = {.method = "GET", .url = url.data, .headers = headers};
+    int rc = t ? task_request_json(t, &req, out, err) : http_send_json(run->http, &req, out, err);
+    buf_free(&url);
+    if (rc < 0)
+        explain_401(err);
+    return rc;
+}
+
+/* The page count of a paged reply; 0 when absent or not an integer. */
+static long page_count(const json_t *reply)
+{
+    json_t *v = json_object_get(reply, "page_count");
+    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+static json_t *items_of(const json_t *reply, const char *key, const char *what, struct hs_error *err)
+{
+    json_t *items = json_object_get(reply, key);
+    if (!json_is_array(items)) {
+        hs_error_set(err, HS_ERR_FINAL, "unexpected Hevy %s reply: no \"%s\" array", what, key);
+        return NULL;
+    }
+    return items;
+}
+
+static int page_size(const struct provider_run *run)
+{
+    long long n = run_config_int(run, "page_size");
+    return n < 1 ? 1 : n > 10 ? 10 : (int)n;
+}
+
+/* ---------------------------------------------------------------- workouts */
+
+/* record_id str(id), else the hash of the item. */
+static char *record_id_of(const json_t *item, const char *key)
+{
+    char *id = json_strdup(json_first(item, (const char *const[]){key, NULL}));
+    if (id)
+        return id;
+    char hash[65];
+    return json_hash(item, hash) == 0 ? strdup(hash) : NULL;
+}
+
+/* The later of two ISO times (either may be NULL); returns a or b. */
+static const char *later(const char *a, const char *b)
+{
+    time_t ta, tb;
+    if (!a || time_parse(a, &ta) < 0)
+        return b;
+    if (!b || time_parse(b, &tb) < 0)
+        return a;
+    return tb > ta ? b : a;
+}
+
+static int put_workout(struct task *t, const json_t *w, char **latest, struct hs_error *err)
+{
+    char *id = record_id_of(w, "id");
+    const char *updated = json_string_value(JSON_FIRST(w, "updated_at", "created_at"));
+    int rc = id ? task_put_in(t, WORKOUTS_RESOURCE, id,
+                              json_string_value(json_object_get(w, "start_time")),
+                              json_string_value(json_object_get(w, "end_time")), updated, w, err)
+                : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    free(id);
+    if (rc == 0 && later(*latest, updated) != *latest) {
+        free(*latest);
+        *latest = strdup(updated);
+    }
+    return rc;
+}
+
+/* "page:<n>" while a full listing is under way. */
+static int resume_page(const struct task *t)
+{
+    const char *c = t->state.cursor;
+    return c && !strncmp(c, "page:", 5) && atoi(c + 5) > 1 ? atoi(c + 5) : 0;
+}
+
+static char *iso_of(const char *text)
+{
+    time_t when;
+    char iso[TIME_ISO_LEN];
+    if (!text || time_parse(text, &when) < 0)
+        return NULL;
+    time_format_iso(when, iso);
+    return strdup(iso);
+}
+
+/* The new watermark after a full listing: the latest change seen, never
+ * later than the moment the listing started (changes made while it ran are
+ * picked up by the next delta). */
+static char *full_pass_watermark(const struct task *t, const char *latest)
+{
+    char now[TIME_ISO_LEN];
+    time_format_iso(t->run->now, now);
+    char *iso = iso_of(latest);
+    if (!iso || strcmp(iso, now) > 0) {
+        free(iso);
+        return strdup(now);
+    }
+    return iso;
+}
+
+static int list_all_workouts(struct task *t, struct hs_error *err)
+{
+    struct provider_run *run = t->run;
+    int first = resume_page(t), size = page_size(run);
+    int page = first ? first : 1;
+    long pages = page; /* until the first reply tells */
+    char *latest = NULL;
+    int rc = 0;
+    for (; rc == 0 && page <= pages; page++) {
+        json_t *reply = NULL;
+        rc = hevy_get(run, t, "workouts", page, size, NULL, &reply, err);
+        json_t *items = rc == 0 ? items_of(reply, "workouts", "workouts", err) : NULL;
+        if (!items)
+            rc = -1;
+        size_t i;
+        json_t *w;
+        json_array_foreach(items, i, w) if (rc == 0) rc = put_workout(t, w, &latest, err);
+        pages = page_count(reply);
+        json_decref(reply);
+        char cursor[32];
+        snprintf(cursor, sizeof cursor, "page:%d", page + 1);
+        if (rc == 0)
+            rc = task_commit(t, NULL, page < pages ? cursor : "", err);
+        task_progress(t, "page %d of %ld", page, pages);
+    }
+    /* Deletions can be inferred only from a listing this task saw whole. */
+    if (rc == 0 && !first)
+        rc = task_sweep(t, NULL, NULL, err);
+    if (rc == 0) {
+        char *wm = full_pass_watermark(t, latest);
+        rc = task_commit(t, wm, "", err);
+        free(wm);
+    }
+    free(latest);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static int put_audit(struct task *t, const char *kind, const char *id, const char *when,
+                     const json_t *event, struct hs_error *err)
+{
+    char rid[512];
+    snprintf(rid, sizeof rid, "%s:%s:%s", kind, id, when ? when : "na");
+    return task_put_in(t, EVENTS_RESOURCE, rid, when, NULL, when, event, err);
+}
+
+static int apply_event(struct task *t, const json_t *ev, char **latest, struct hs_error *err)
+{
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    json_t *workout = json_object_get(ev, "workout");
+    if (type && !strcmp(type, "updated") && json_is_object(workout) &&
+        json_truthy(json_object_get(workout, "id"))) {
+        char *id = json_strdup(json_object_get(workout, "id"));
+        const char *when = json_string_value(JSON_FIRST(workout, "updated_at", "created_at"));
+        int rc = put_workout(t, workout, latest, err);
+        if (rc == 0)
+            rc = put_audit(t, "updated", id, when, ev, err);
+        free(id);
+        return rc;
+    }
+    char *id = json_strdup(JSON_FIRST(ev, "id", "workout_id"));
+    if (type && !strcmp(type, "deleted") && id) {
+        const char *when = json_string_value(json_object_get(ev, "deleted_at"));
+        int rc = task_delete(t, WORKOUTS_RESOURCE, id, err);
+        if (rc == 0)
+            rc = put_audit(t, "deleted", id, when, ev, err);
+        if (rc == 0 && later(*latest, when) != *latest) {
+            free(*latest);
+            *latest = strdup(when);
+        }
+        free(id);
+        return rc;
+    }
+    free(id);
+    char hash[65];
+    if (json_hash(ev, hash) < 0)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    char rid[80];
+    snprintf(rid, sizeof rid, "unknown:%s", hash);
+    return task_put_in(t, EVENTS_RESOURCE, rid, NULL, NULL, NULL, ev, err);
+}
+
+/* since = watermark - overlap_seconds (a watermark that does not parse
+ * falls back to [hevy].since). */
+static void events_since(const struct task *t, char out[TIME_ISO_LEN])
+{
+    time_t wm;
+    const char *fallback = run_config_str(t->run, "since");
+    if (t->state.watermark && time_parse(t->state.watermark, &wm) == 0) {
+        time_t since = wm - (time_t)run_config_int(t->run, "overlap_seconds");
+        time_format_iso(since < 0 ? 0 : since, out);
+    } else if (fallback && time_parse(fallback, &wm) == 0) {
+        time_format_iso(wm, out);
+    } else {
+        time_format_iso(0, out);
+    }
+}
+
+static int read_events(struct task *t, struct hs_error *err)
+{
+    char since[TIME_ISO_LEN];
+    events_since(t, since);
+    char *latest = t->state.watermark ? strdup(t->state.watermark) : NULL;
+    long pages = 1;
+    int rc = 0, size = page_size(t->run);
+    for (int page = 1; rc == 0 && page <= pages; page++) {
+        json_t *reply = NULL;
+        rc = hevy_get(t->run, t, "workouts/events", page, size, since, &reply, err);
+        json_t *events = rc == 0 ? items_of(reply, "events", "events", err) : NULL;
+        if (!events)
+            rc = -1;
+        size_t i;
+        json_t *ev;
+        json_array_foreach(events, i, ev) if (rc == 0) rc = apply_event(t, ev, &latest, err);
+        pages = page_count(reply);
+        json_decref(reply);
+        /* The watermark moves only once every page is in: events come newest first. */
+        if (rc == 0)
+            rc = task_commit(t, NULL, NULL, err);
+        task_progress(t, "events page %d of %ld", page, pages);
+    }
+    if (rc == 0) {
+        char *wm = iso_of(latest);
+        if (wm && (!t->state.watermark || strcmp(wm, t->state.watermark)))
+            rc = task_commit(t, wm, NULL, err);
+        free(wm);
+    }
+    free(latest);
+    return rc;
+}
+
+/* The local copy is complete when it holds as many workouts as upstream. */
+static int count_matches(struct task *t, bool *matches, struct hs_error *err)
+{
+    json_t *reply = NULL;
+    if (hevy_get(t->run, t, "workouts/count", 0, 0, NULL, &reply, err) < 0)
+        return -1;
+    json_t *n = json_object_get(reply, "workout_count");
+    long local = task_count_records(t, WORKOUTS_RESOURCE);
+    *matches = json_is_integer(n) && json_integer_value(n) == local;
+    if (!*matches)
+        log_info("hevy/workouts: %ld stored but Hevy counts %lld; re-listing all workouts", local,
+                 json_is_integer(n) ? (long long)json_integer_value(n) : -1LL);
+    json_decref(reply);
+    return 0;
+}
+
+static int sync_workouts(struct task *t, struct hs_error *err)
+{
+    if (t->full || resume_page(t) || !t->state.watermark)
+        return list_all_workouts(t, err);
+    bool complete = false;
+    if (read_events(t, err) < 0 || count_matches(t, &complete, err) < 0)
+        return -1;
+    return complete ? 0 : list_all_workouts(t, err);
+}
+
+/* ---------------------------------------------------------------- the rest */
+
+/* Lists a small paged collection whole and deletes what is gone upstream. */
+static int sync_collection(struct task *t, const char *path, const char *key, int size,
+                           struct hs_error *err)
+{
+    long pages = 1;
+    int rc = 0;
+    for (int page = 1; rc == 0 && page <= pages; page++) {
+        json_t *reply = NULL;
+        rc = hevy_get(t->run, t, path, page, size, NULL, &reply, err);
+        json_t *items = rc == 0 ? items_of(reply, key, key, err) : NULL;
+        if (!items)
+            rc = -1;
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item)
+        {
+            char *id = rc == 0 ? record_id_of(item, "id") : NULL;
+            if (id)
+                rc = task_put(t, id, NULL, NULL,
+                              json_string_value(JSON_FIRST(item, "updated_at", "created_at")),
+                              item, err);
+            free(id);
+        }
+        pages = page_count(reply);
+        json_decref(reply);
+        if (rc == 0)
+            rc = task_commit(t, NULL, NULL, err);
+    }
+    if (rc == 0)
+        rc = task_sweep(t, NULL, NULL, err);
+    if (rc == 0) {
+        char now[TIME_ISO_LEN];
+        time_format_iso(t->run->now, now);
+        rc = task_commit(t, now, NULL, err);
+    }
+    return rc;
+}
+
+static int sync_routines(struct task *t, struct hs_error *err)
+{
+    return sync_collection(t, "routines", "routines", 10, err);
+}
+
+static int sync_routine_folders(struct task *t, struct hs_error *err)
+{
+    return sync_collection(t, "routine_folders", "routine_folders", 10, err);
+}
+
+/* Hundreds of built-in templates that rarely change: listed on full passes
+ * (first sync, --full, every reconcile_days) only. */
+static int sync_exercise_templates(struct task *t, struct hs_error *err)
+{
+    if (!t->full && task_count_records(t, NULL) > 0)
+        return 0;
+    return sync_collection(t, "exercise_templates", "exercise_templates", TEMPLATES_PAGE_SIZE,
+                           err);
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static int hevy_authenticate(struct auth_ctx *a, struct hs_error *err)
+{
+    json_t *reply = NULL;
+    if (hevy_get(a->run, NULL, "workouts/count", 0, 0, NULL, &reply, err) < 0)
+        return -1;
+    json_t *n = json_object_get(reply, "workout_count");
+    log_info("Hevy API key works: the account holds %lld workouts.",
+             json_is_integer(n) ? (long long)json_integer_value(n) : 0LL);
+    json_decref(reply);
+    return 0;
+}
+
+static int hevy_prepare(struct provider_run *run, struct hs_error *err)
+{
+    return run_config_require(run, "api_key", err) ? 0 : -1;
+}
+
 static const struct resource hevy_resources[] = {
+    {WORKOUTS_RESOURCE, sync_workouts},
+    {"routines", sync_routines},
+    {"routine_folders", sync_routine_folders},
+    {"exercise_templates", sync_exercise_templates},
     {NULL},
 };
 
@@ -20,6 +408,9 @@ const struct provider hevy_provider = {
     .name = "hevy",
     .title = "Hevy",
     .auth = AUTH_API_KEY,
+    .parallel_resources = true,
     .config_keys = hevy_keys,
     .resources = hevy_resources,
+    .authenticate = hevy_authenticate,
+    .prepare = hevy_prepare,
 };

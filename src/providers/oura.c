@@ -1,23 +1,676 @@
-/* Oura: not implemented yet (config keys only). */
-#include "provider.h"
+/* Oura Cloud API v2 (spec §5.1, §6 #5 #6, §8).
+ *
+ * Auth: OAuth2 authorization code with HTTP Basic client authentication.
+ * Refresh tokens rotate and are single use, so every token reply is stored
+ * the moment it arrives.  When the callback names an issuer (`iss`), its
+ * OpenID document may move the token endpoint; the endpoint is kept in the
+ * token's extra and reused when refreshing.  A personal access token in
+ * [oura].access_token is used as is, never refreshed.
+ *
+ * Data: every collection is GET /v2/usercollection/<resource>, paged by
+ * `next_token`.  Day-filed collections are asked by start_date/end_date
+ * (inclusive, the user's local days): from the watermark day minus
+ * overlap_days to today (+1 for sleep, filed under the wake-up day), in
+ * windows of at most a year.  Each window is committed with the watermark,
+ * and what was stored inside it but not returned is swept (Oura has no
+ * deletion feed; a sleep can also come back as type "deleted").
+ *
+ * A full pass (first backfill, `sync --full`, reconciliation) does not walk
+ * years of empty history from start_date: once per run, daily_activity (one
+ * document per worn day) is asked a year at a time from start_date, and the
+ * first non-empty year gives the earliest day with data; every full pass
+ * starts a week before it, and a killed one resumes at its next window.  Heart rate resumes from
+ * the latest stored sample minus a day, in 30-day windows (Oura rejects longer spans), one commit
+ * per window; only the first run and `sync --full` walk it from that first day (samples are never
+ * edited, and a reconciliation would cost a request per month of history). */
+#include "authflow.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY 86400
+#define WINDOW_DAYS 365          /* span of one day-filed request */
+#define HEARTRATE_WINDOW_DAYS 30 /* the longest span Oura accepts */
+#define EARLIEST_MARGIN_DAYS 7   /* other collections may start a little before activity */
 
 static const struct config_key oura_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
     {"access_token", CFG_SECRET, NULL, 0, 0, "personal access token (legacy; OAuth2 is preferred)"},
     {"client_id", CFG_STRING, NULL, 0, 0, "OAuth2 client id of your Oura application"},
     {"client_secret", CFG_SECRET, NULL, 0, 0, "OAuth2 client secret"},
-    {"redirect_uri", CFG_URL, "http://localhost:8484/callback", 0, 0, "must match the application; Oura rejects 127.0.0.1"},
-    {"scopes", CFG_STRING, "personal daily sleep workout heartrate tag session spo2", 0, 0, "space-separated OAuth2 scopes"},
+    {"redirect_uri", CFG_URL, "http://localhost:8484/callback", 0, 0,
+     "must match the application; Oura rejects 127.0.0.1"},
+    {"scopes", CFG_STRING, "personal daily sleep workout heartrate tag session spo2", 0, 0,
+     "space-separated OAuth2 scopes"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first day to backfill"},
     {"overlap_days", CFG_INT, "7", 0, 3650, "days re-fetched before the watermark on each sync"},
     {"base_url", CFG_URL, "https://api.ouraring.com", 0, 0, "API root holding /v2/usercollection"},
-    {"authorize_url", CFG_URL, "https://cloud.ouraring.com/oauth/authorize", 0, 0, "OAuth2 authorize endpoint"},
+    {"authorize_url", CFG_URL, "https://cloud.ouraring.com/oauth/authorize", 0, 0,
+     "OAuth2 authorize endpoint"},
     {"token_url", CFG_URL, "https://api.ouraring.com/oauth/token", 0, 0, "OAuth2 token endpoint"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
 
+/* Token-reply fields that come from issuer discovery and must survive refreshes. */
+static const char *const discovery_fields[] = {"token_endpoint", "issuer", "oidc_discovery_url"};
+#define N_DISCOVERY_FIELDS (sizeof discovery_fields / sizeof *discovery_fields)
+
+/* What the resources of one run share (run->data). */
+struct oura_run {
+    bool earliest_known;
+    time_t earliest; /* first day worth asking for in a full pass */
+};
+
+static bool has_pat(const struct provider_run *r)
+{
+    const char *pat = run_config_str(r, "access_token");
+    return pat && *pat;
+}
+
+/* ================================================================ auth */
+
+/* The host part of an http(s) URL, copied into out. */
+static bool url_host(const char *url, char *out, size_t n)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+    if (!p)
+        return false;
+    p += 3;
+    size_t len = strcspn(p, "/:?#");
+    if (len == 0 || len >= n)
+        return false;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return true;
+}
+
+static bool is_ip_literal(const char *host)
+{
+    return strspn(host, "0123456789.") == strlen(host) || strchr(host, '[');
+}
+
+/* The last two labels of a host name ("moi.ouraring.com" -> "ouraring.com"). */
+static const char *site_of(const char *host)
+{
+    const char *last = strrchr(host, '.');
+    if (!last)
+        return host;
+    for (const char *p = last - 1; p >= host; p--)
+        if (*p == '.')
+            return p + 1;
+    return host;
+}
+
+static bool same_site(const char *url_a, const char *url_b)
+{
+    char a[256], b[256];
+    if (!url_host(url_a, a, sizeof a) || !url_host(url_b, b, sizeof b))
+        return false;
+    if (!strcmp(a, b))
+        return true;
+    return !is_ip_literal(a) && !is_ip_literal(b) && !strcmp(site_of(a), site_of(b));
+}
+
+/* The callback is unauthenticated, and the code and the client secret go to
+ * the endpoint we pick: believe only URLs on the configured endpoints' site. */
+static bool trusted_url(const struct provider_run *r, const char *url)
+{
+    return same_site(url, run_config_str(r, "authorize_url")) ||
+           same_site(url, run_config_str(r, "token_url"));
+}
+
+/* GETs one OpenID configuration document (one attempt); the token endpoint
+ * it names, as discovery fields, or NULL. */
+static json_t *fetch_openid_configuration(struct provider_run *r, const char *doc_url)
+{
+    struct http_request req = {.method = "GET", .url = doc_url, .max_attempts = 1};
+    struct hs_error ignored = HS_ERROR_INIT;
+    json_t *doc = NULL;
+    if (http_send_json(r->http, &req, &doc, &ignored) < 0) {
+        log_debug("oura: no OpenID configuration at %s: %s", doc_url, ignored.msg);
+        return NULL;
+    }
+    const char *endpoint = json_string_value(json_object_get(doc, "token_endpoint"));
+    json_t *found = NULL;
+    if (endpoint && trusted_url(r, endpoint)) {
+        found = json_pack("{s:s,s:s}", "token_endpoint", endpoint, "oidc_discovery_url", doc_url);
+        const char *issuer = json_string_value(json_object_get(doc, "issuer"));
+        if (issuer)
+            json_object_set_new(found, "issuer", json_string(issuer));
+    } else if (endpoint) {
+        log_warn("oura: ignoring token endpoint %s from %s: not on the configured site", endpoint,
+                 doc_url);
+    }
+    json_decref(doc);
+    return found;
+}
+
+/* Spec §5.1 (later): the issuer's /.well-known/openid-configuration, then
+ * its parent's when the issuer ends in /oauth-anonymous. */
+static json_t *discover_token_endpoint(struct provider_run *r, const char *iss)
+{
+    if (!iss || !*iss)
+        return NULL;
+    if (!trusted_url(r, iss)) {
+        log_warn("oura: ignoring issuer %s: not on the configured site", iss);
+        return NULL;
+    }
+    static const char suffix[] = "/oauth-anonymous";
+    char *base = strdup(iss);
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        base[--n] = '\0';
+    json_t *found = NULL;
+    for (int i = 0; i < 2 && !found; i++) {
+        struct buf url = BUF_INIT;
+        buf_addf(&url, "%s/.well-known/openid-configuration", base);
+        found = fetch_openid_configuration(r, url.data);
+        buf_free(&url);
+        size_t sl = sizeof suffix - 1;
+        if (n < sl || strcmp(base + n - sl, suffix))
+            break;
+        base[n -= sl] = '\0';
+    }
+    free(base);
+    return found;
+}
+
+/* POSTs a token request with HTTP Basic client authentication. */
+static int token_request(struct provider_run *r, const char *endpoint, const char *form,
+                         json_t **reply, struct hs_error *err)
+{
+    const char *client_id = run_config_require(r, "client_id", err);
+    const char *secret = client_id ? run_config_require(r, "client_secret", err) : NULL;
+    if (!secret)
+        return -1;
+    struct http_request req = {
+        .method = "POST",
+        .url = endpoint,
+        .body = form,
+        .content_type = "application/x-www-form-urlencoded",
+        .basic_user = client_id,
+        .basic_password = secret,
+    };
+    if (http_send_json(r->http, &req, reply, err) == 0)
+        return 0;
+    /* A refused grant or client means re-authorizing, not retrying later. */
+    if (err->http_status >= 400 && err->http_status < 500)
+        err->kind = HS_ERR_AUTH;
+    return -1;
+}
+
+/* Copies the discovery fields of `from` that `reply` lacks. */
+static void keep_discovery_fields(json_t *reply, const json_t *from)
+{
+    for (size_t i = 0; i < N_DISCOVERY_FIELDS; i++) {
+        json_t *v = json_object_get(from, discovery_fields[i]);
+        if (json_is_string(v) && !json_object_get(reply, discovery_fields[i]))
+            json_object_set(reply, discovery_fields[i], v);
+    }
+}
+
+/* Seed behaviour: `auth` with a personal access token configured stores it. */
+static int store_pat(struct provider_run *r, struct hs_error *err)
+{
+    json_t *reply = json_pack("{s:s,s:s,s:s}", "access_token", run_config_str(r, "access_token"),
+                              "token_type", "Bearer", "method", "pat");
+    int rc = authflow_store_reply(r, reply, false, NULL, true, err);
+    json_decref(reply);
+    return rc;
+}
+
+static int oura_authenticate(struct auth_ctx *a, struct hs_error *err)
+{
+    struct provider_run *r = a->run;
+    if (has_pat(r))
+        return store_pat(r, err);
+    const char *client_id = run_config_require(r, "client_id", err);
+    const char *redirect_uri = client_id ? run_config_require(r, "redirect_uri", err) : NULL;
+    if (!redirect_uri || !run_config_require(r, "client_secret", err))
+        return -1;
+    const char *scopes = run_config_str(r, "scopes");
+    const struct http_header params[] = {
+        {"response_type", "code"},
+        {"client_id", client_id},
+        {"redirect_uri", redirect_uri},
+        {"scope", scopes ? scopes : ""},
+        {NULL, NULL},
+    };
+    struct oauth_callback cb = {0};
+    if (authflow_authorize(a, run_config_str(r, "authorize_url"), params, &cb, err) < 0) {
+        oauth_callback_clear(&cb);
+        return -1;
+    }
+    json_t *discovered = discover_token_endpoint(r, cb.iss);
+    const char *endpoint = json_string_value(json_object_get(discovered, "token_endpoint"));
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "grant_type", "authorization_code");
+    http_form_add(&form, "code", cb.code);
+    http_form_add(&form, "redirect_uri", redirect_uri);
+    json_t *reply = NULL;
+    int rc = token_request(r, endpoint ? endpoint : run_config_str(r, "token_url"), form.data,
+                           &reply, err);
+    if (rc == 0) {
+        keep_discovery_fields(reply, discovered);
+        rc = authflow_store_reply(r, reply, false, NULL, true, err);
+    }
+    json_decref(reply);
+    json_decref(discovered);
+    buf_free(&form);
+    oauth_callback_clear(&cb);
+    return rc;
+}
+
+/* ================================================================ tokens */
+
+static int oura_prepare(struct provider_run *r, struct hs_error *err)
+{
+    if (has_pat(r)) {
+        run_set_access_token(r, run_config_str(r, "access_token"));
+        return 0;
+    }
+    return authflow_prepare(r, err);
+}
+
+/* grant_type=refresh_token against the endpoint the token came from.  The
+ * reply's refresh token replaces the used one at once: it is single use. */
+static int oura_refresh(struct provider_run *r, struct hs_error *err)
+{
+    if (has_pat(r))
+        return hs_error_set(err, HS_ERR_AUTH,
+                            "Oura rejected the personal access token in [oura].access_token; "
+                            "replace it, or remove it and run `health-sync auth oura`");
+    struct token old = {0};
+    int found = run_load_token(r, &old, err);
+    if (found < 0)
+        return -1;
+    if (found == 0 || !old.refresh_token || !*old.refresh_token) {
+        store_token_clear(&old);
+        return hs_error_set(err, HS_ERR_AUTH,
+                            "no Oura refresh token stored; run `health-sync auth oura`");
+    }
+    json_t *old_extra = old.extra_json ? json_loads(old.extra_json, 0, NULL) : NULL;
+    const char *endpoint = json_string_value(json_object_get(old_extra, "token_endpoint"));
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "grant_type", "refresh_token");
+    http_form_add(&form, "refresh_token", old.refresh_token);
+    json_t *reply = NULL;
+    int rc = token_request(r, endpoint ? endpoint : run_config_str(r, "token_url"), form.data,
+                           &reply, err);
+    if (rc == 0) {
+        keep_discovery_fields(reply, old_extra);
+        rc = authflow_store_reply(r, reply, false, old.refresh_token, false, err);
+    } else {
+        hs_error_prefix(err, "refreshing the Oura token: ");
+    }
+    json_decref(reply);
+    json_decref(old_extra);
+    buf_free(&form);
+    store_token_clear(&old);
+    return rc;
+}
+
+static void oura_cleanup(struct provider_run *r)
+{
+    free(r->data);
+    r->data = NULL;
+}
+
+/* ================================================================ listing */
+
+static char *collection_url(const struct provider_run *r, const char *resource)
+{
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/v2/usercollection/%s", run_config_str(r, "base_url"), resource);
+    return buf_detach(&url);
+}
+
+typedef int (*document_fn)(struct task *t, json_t *doc, void *arg, struct hs_error *err);
+
+/* The documents of one reply: `data` as an array (its objects) or an object
+ * (one document); a reply without `data` is itself one document. */
+static int each_document(struct task *t, json_t *reply, document_fn fn, void *arg,
+                         struct hs_error *err)
+{
+    json_t *data = json_is_object(reply) ? json_object_get(reply, "data") : reply;
+    if (!data)
+        data = reply;
+    if (json_is_object(data))
+        return fn(t, data, arg, err);
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *doc = json_array_get(data, i);
+        if (json_is_object(doc) && fn(t, doc, arg, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every page of `url` (repeated with next_token until it is absent or
+ * empty); commits after each page when commit_pages. */
+static int list_all(struct task *t, const char *url, bool commit_pages, document_fn fn, void *arg,
+                    struct hs_error *err)
+{
+    char *next = NULL;
+    int rc = 0;
+    do {
+        struct buf page = BUF_INIT;
+        buf_adds(&page, url);
+        if (next)
+            http_url_add_param(&page, "next_token", next);
+        json_t *reply = NULL;
+        rc = task_get_json(t, page.data, &reply, err);
+        buf_free(&page);
+        if (rc == 0)
+            rc = each_document(t, reply, fn, arg, err);
+        free(next);
+        const char *token = json_string_value(json_object_get(reply, "next_token"));
+        next = rc == 0 && token && *token ? strdup(token) : NULL;
+        json_decref(reply);
+        if (rc == 0 && commit_pages)
+            rc = task_commit(t, NULL, NULL, err);
+    } while (rc == 0 && next);
+    free(next);
+    return rc;
+}
+
+static char *str_or_null(const json_t *v)
+{
+    return v ? json_strdup(v) : NULL;
+}
+
+/* first(id, day, timestamp), else the hash of the document. */
+static char *document_id(const json_t *doc)
+{
+    char *id = str_or_null(JSON_FIRST(doc, "id", "day", "timestamp"));
+    if (id)
+        return id;
+    char hash[65];
+    return json_hash(doc, hash) == 0 ? strdup(hash) : NULL;
+}
+
+/* Stores one document by the §5.1 table; a sleep of type "deleted" is
+ * deleted here. */
+static int put_document(struct task *t, json_t *doc, void *count, struct hs_error *err)
+{
+    char *id = document_id(doc);
+    if (!id)
+        return hs_error_set(err, HS_ERR_FINAL, "cannot identify a document");
+    const char *type = json_string_value(json_object_get(doc, "type"));
+    int rc;
+    if (type && !strcmp(type, "deleted")) {
+        rc = task_delete(t, NULL, id, err);
+    } else {
+        char *start =
+            str_or_null(JSON_FIRST(doc, "day", "start_datetime", "timestamp", "start_time"));
+        char *end = str_or_null(JSON_FIRST(doc, "end_datetime", "end_time"));
+        char *updated = str_or_null(JSON_FIRST(doc, "updated_at", "modified_at", "timestamp"));
+        rc = task_put(t, id, start, end, updated, doc, err);
+        free(start);
+        free(end);
+        free(updated);
+    }
+    free(id);
+    ++*(long *)count;
+    return rc;
+}
+
+/* ================================================================ resources */
+
+static int put_personal_info(struct task *t, json_t *doc, void *count, struct hs_error *err)
+{
+    ++*(long *)count;
+    return task_put(t, "me", NULL, NULL, NULL, doc, err);
+}
+
+static int commit_now(struct task *t, struct hs_error *err)
+{
+    char now[TIME_ISO_LEN];
+    time_format_iso(t->run->now, now);
+    return task_commit(t, now, NULL, err);
+}
+
+static int sync_personal_info(struct task *t, struct hs_error *err)
+{
+    char *url = collection_url(t->run, "personal_info");
+    long count = 0;
+    int rc = list_all(t, url, false, put_personal_info, &count, err);
+    free(url);
+    return rc < 0 ? -1 : commit_now(t, err);
+}
+
+/* Ring configurations take no date filter: list them all each time and
+ * sweep what is gone. */
+static int sync_ring_configuration(struct task *t, struct hs_error *err)
+{
+    char *url = collection_url(t->run, "ring_configuration");
+    long count = 0;
+    int rc = list_all(t, url, true, put_document, &count, err);
+    free(url);
+    if (rc == 0)
+        rc = task_sweep(t, NULL, NULL, err);
+    return rc < 0 ? -1 : commit_now(t, err);
+}
+
+static time_t midnight(time_t t)
+{
+    return t - ((t % DAY) + DAY) % DAY;
+}
+
+static char *window_url(const struct provider_run *r, const char *resource, time_t from, time_t to)
+{
+    char a[TIME_DATE_LEN], b[TIME_DATE_LEN];
+    time_format_date(from, a);
+    time_format_date(to, b);
+    char *base = collection_url(r, resource);
+    struct buf url = BUF_INIT;
+    buf_adds(&url, base);
+    http_url_add_param(&url, "start_date", a);
+    http_url_add_param(&url, "end_date", b);
+    free(base);
+    return buf_detach(&url);
+}
+
+/* Tracks the earliest `day` of the documents listed. */
+static int note_earliest_day(struct task *t, json_t *doc, void *earliest, struct hs_error *err)
+{
+    (void)t, (void)err;
+    time_t day;
+    const char *s = json_string_value(json_object_get(doc, "day"));
+    if (s && time_parse_date(s, &day) == 0 && day < *(time_t *)earliest)
+        *(time_t *)earliest = day;
+    return 0;
+}
+
+/* The earliest day with activity data: the first non-empty year of
+ * daily_activity from start_date, listed through.  No data at all: today
+ * (nothing older to fetch).  Unanswerable (say, no scope): start_date. */
+static time_t probe_earliest_day(struct task *t, time_t start_date)
+{
+    time_t today = midnight(t->run->now);
+    for (time_t lo = start_date; lo <= today; lo += (time_t)WINDOW_DAYS * DAY) {
+        time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
+        char *url = window_url(t->run, "daily_activity", lo, hi < today ? hi : today);
+        struct hs_error err = HS_ERROR_INIT;
+        time_t earliest = today + DAY;
+        int rc = list_all(t, url, false, note_earliest_day, &earliest, &err);
+        free(url);
+        if (rc < 0) {
+            log_debug("oura: cannot find the earliest day with data (%s); starting at start_date",
+                      err.msg);
+            return start_date;
+        }
+        if (earliest <= today)
+            return earliest;
+    }
+    return today;
+}
+
+/* Where a full pass starts: start_date, or later when the account's data
+ * begins later (found once per run). */
+static time_t full_pass_start(struct task *t)
+{
+    time_t start_date;
+    if (time_parse_date(run_config_str(t->run, "start_date"), &start_date) < 0)
+        start_date = 0;
+    struct oura_run *o = t->run->data;
+    if (!o) {
+        o = calloc(1, sizeof *o);
+        if (!o)
+            return start_date;
+        t->run->data = o;
+    }
+    if (!o->earliest_known) {
+        time_t earliest = probe_earliest_day(t, start_date);
+        o->earliest = earliest - (earliest > start_date ? (time_t)EARLIEST_MARGIN_DAYS * DAY : 0);
+        o->earliest_known = true;
+    }
+    return o->earliest > start_date ? o->earliest : start_date;
+}
+
+/* First day to ask: the watermark's day minus overlap_days; in a full pass
+ * the window a killed pass stopped at (cursor "window:<day>"), else the full
+ * pass start.  The watermark may be a date (the seed's) or ISO. */
+static time_t date_window_start(struct task *t)
+{
+    time_t at;
+    const char *cursor = t->state.cursor;
+    if (!t->full && t->state.watermark && time_parse(t->state.watermark, &at) == 0)
+        return midnight(at) - (time_t)run_config_int(t->run, "overlap_days") * DAY;
+    if (t->full && cursor && !strncmp(cursor, "window:", 7) &&
+        time_parse_date(cursor + 7, &at) == 0)
+        return at;
+    return full_pass_start(t);
+}
+
+/* One window: every page, then the sweep of what it no longer holds, then
+ * the watermark (the window's last day, at most today) with the cursor. */
+static int sync_window(struct task *t, time_t lo, time_t hi, time_t today, const char *cursor,
+                       struct hs_error *err)
+{
+    char *url = window_url(t->run, t->resource->name, lo, hi);
+    long count = 0;
+    int rc = list_all(t, url, true, put_document, &count, err);
+    free(url);
+    if (rc < 0)
+        return -1;
+    char from[TIME_DATE_LEN], to[TIME_DATE_LEN], wm[TIME_DATE_LEN];
+    time_format_date(lo, from);
+    time_format_date(hi, to);
+    time_format_date(hi < today ? hi : today, wm);
+    task_progress(t, "%s..%s: %ld documents", from, to, count);
+    /* start_time is a day or a local date-time beginning with one:
+     * "<to>~" sorts after both. */
+    char to_bound[TIME_DATE_LEN + 1];
+    snprintf(to_bound, sizeof to_bound, "%s~", to);
+    if (task_sweep(t, from, to_bound, err) < 0)
+        return -1;
+    return task_commit(t, wm, cursor, err);
+}
+
+static int sync_by_date(struct task *t, struct hs_error *err)
+{
+    time_t today = midnight(t->run->now);
+    /* §6 #5: a night is filed under the day it ends, so ask one day ahead. */
+    time_t last = today + (strcmp(t->resource->name, "sleep") ? 0 : DAY);
+    time_t lo = date_window_start(t);
+    if (lo > last) {
+        char wm[TIME_DATE_LEN];
+        time_format_date(today, wm);
+        return task_commit(t, wm, "", err);
+    }
+    for (; lo <= last; lo += (time_t)WINDOW_DAYS * DAY) {
+        time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
+        if (hi > last)
+            hi = last;
+        char cursor[7 + TIME_DATE_LEN] = "";
+        if (t->full && hi < last) {
+            memcpy(cursor, "window:", 7);
+            time_format_date(hi + DAY, cursor + 7);
+        }
+        if (sync_window(t, lo, hi, today, cursor, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_error *err)
+{
+    char *ts = str_or_null(JSON_FIRST(sample, "timestamp", "time", "datetime"));
+    char *id = str_or_null(JSON_FIRST(sample, "id"));
+    if (!id)
+        id = ts ? strdup(ts) : document_id(sample);
+    int rc = id ? task_put(t, id, ts, NULL, ts, sample, err)
+                : hs_error_set(err, HS_ERR_FINAL, "cannot identify a sample");
+    free(id);
+    free(ts);
+    ++*(long *)count;
+    return rc;
+}
+
+/* Where heart rate starts: a day before the latest stored sample (samples
+ * arrive late), or the full pass start when none is stored or on --full. */
+static time_t heartrate_start(struct task *t)
+{
+    char *latest = t->run->full ? NULL : task_max_start_time(t, "heartrate");
+    time_t at;
+    bool resume = latest && time_parse(latest, &at) == 0;
+    free(latest);
+    return resume ? at - DAY : full_pass_start(t);
+}
+
+static int sync_heartrate(struct task *t, struct hs_error *err)
+{
+    time_t end = t->run->now;
+    time_t cur = heartrate_start(t);
+    char *base = collection_url(t->run, "heartrate");
+    int rc = 0;
+    do {
+        time_t hi = cur + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
+        if (hi > end)
+            hi = end;
+        char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+        time_format_iso(cur < hi ? cur : hi, a);
+        time_format_iso(hi, b);
+        struct buf url = BUF_INIT;
+        buf_adds(&url, base);
+        http_url_add_param(&url, "start_datetime", a);
+        http_url_add_param(&url, "end_datetime", b);
+        long count = 0;
+        rc = list_all(t, url.data, false, put_heartrate, &count, err);
+        buf_free(&url);
+        if (rc == 0) {
+            task_progress(t, "%.10s..%.10s: %ld samples", a, b, count);
+            rc = task_commit(t, b, NULL, err);
+        }
+        cur = hi;
+    } while (rc == 0 && cur < end);
+    free(base);
+    return rc;
+}
+
 static const struct resource oura_resources[] = {
+    {"personal_info", sync_personal_info},
+    {"daily_activity", sync_by_date},
+    {"daily_sleep", sync_by_date},
+    {"daily_readiness", sync_by_date},
+    {"sleep", sync_by_date},
+    {"workout", sync_by_date},
+    {"session", sync_by_date},
+    {"tag", sync_by_date},
+    {"enhanced_tag", sync_by_date},
+    {"daily_spo2", sync_by_date},
+    {"daily_stress", sync_by_date},
+    {"daily_resilience", sync_by_date},
+    {"daily_cardiovascular_age", sync_by_date},
+    {"vO2_max", sync_by_date},
+    {"sleep_time", sync_by_date},
+    {"rest_mode_period", sync_by_date},
+    {"ring_configuration", sync_ring_configuration},
+    {"heartrate", sync_heartrate},
     {NULL},
 };
 
@@ -27,4 +680,8 @@ const struct provider oura_provider = {
     .auth = AUTH_OAUTH2,
     .config_keys = oura_keys,
     .resources = oura_resources,
+    .authenticate = oura_authenticate,
+    .prepare = oura_prepare,
+    .refresh = oura_refresh,
+    .cleanup = oura_cleanup,
 };

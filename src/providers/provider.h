@@ -28,6 +28,10 @@ struct task;
 struct resource {
     const char *name; /* "daily_sleep", "workouts", ... */
     int (*sync)(struct task *t, struct hs_error *err);
+    /* Starts only once every resource before it has finished (it uses what
+     * they found, through run->data).  Others may run at the same time as
+     * their neighbours when the provider allows it (parallel_resources). */
+    bool after_previous;
 };
 
 /* What `health-sync auth <provider>` hands the provider. */
@@ -43,6 +47,10 @@ struct provider {
     const char *name;  /* "oura": the config section and the provider column */
     const char *title; /* "Oura", for messages */
     enum auth_kind auth;
+    /* Resources may run at the same time (up to max_concurrency): the
+     * provider's code is safe for that (its run->data is read-only or
+     * locked, and resources that depend on others say after_previous). */
+    bool parallel_resources;
     const struct config_key *config_keys; /* the [name] section, ended by {NULL} */
     const struct resource *resources;     /* in run order, ended by {NULL} */
     /* `health-sync auth <name>`: obtain and store credentials. */
@@ -66,6 +74,7 @@ struct provider_run {
     bool full;           /* `sync --full` */
     void *data;          /* the provider's own state across its resources */
     struct sync_runner *runner; /* private to sync.c */
+    struct run_state *state;    /* private to sync.c */
 };
 
 /* One resource's sync. */
@@ -94,8 +103,16 @@ const char *run_config_require(const struct provider_run *r, const char *key,
 /* 1 found, 0 none, -1 error. */
 int run_load_token(struct provider_run *r, struct token *out, struct hs_error *err);
 int run_save_token(struct provider_run *r, const struct token *t, struct hs_error *err);
-/* Replaces run->access_token (copied) and registers it as a secret. */
+/* Replaces run->access_token (copied) and registers it as a secret.  The
+ * previous string stays valid until the run ends (other threads may be
+ * sending it). */
 void run_set_access_token(struct provider_run *r, const char *token);
+/* The access token to send now (see run_set_access_token). */
+const char *run_access_token(struct provider_run *r);
+/* After a 401 for a request sent with `used`: refreshes once, however many
+ * resources hit the 401 at the same time (a rotated refresh token must be
+ * spent only once).  0 when a newer token is ready. */
+int run_refresh_token(struct provider_run *r, const char *used, struct hs_error *err);
 
 /* ---- HTTP with the run's credentials ---- */
 /* Sends req; when req->bearer is NULL and the provider is not AUTH_API_KEY,
@@ -128,6 +145,8 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err);
 /* Whether a record id was put during this task. */
 bool task_seen(const struct task *t, const char *record_id);
+/* Rows stored for a resource of this provider (NULL = this task's); -1 on error. */
+long task_count_records(struct task *t, const char *resource);
 /* MAX(start_time) stored for a resource of this provider; caller frees. */
 char *task_max_start_time(struct task *t, const char *resource);
 

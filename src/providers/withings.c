@@ -1,5 +1,29 @@
-/* Withings: not implemented yet (config keys only). */
+/* Withings (Health Data API, wbsapi.withings.net).
+ *
+ * Auth is OAuth2 with a Withings twist: the token calls are signed (HMAC-SHA256
+ * of "action,client_id,nonce" keyed with the client secret, after fetching a
+ * single-use nonce) so the secret never leaves this machine.
+ *
+ * Every answer is HTTP 200 with the outcome in the body's `status`: 0 is
+ * success, 401 an invalid or expired token (refreshed once, then retried),
+ * 601 "too many requests" (waited out with backoff), anything else an error.
+ * The application may send 120 requests per minute; the HTTP client keeps
+ * under that.
+ *
+ * Data calls are POST forms paged with `more` + `offset` and filtered with
+ * `lastupdate` (changes since), so a plain sync re-reads only what changed
+ * since the watermark minus overlap_seconds.  Deletions have no feed: a full
+ * pass lists everything from lastupdate=0 and sweeps what is gone. */
+#include "authflow.h"
+#include "log.h"
 #include "provider.h"
+#include "timeutil.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const struct config_key withings_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
@@ -15,7 +39,820 @@ static const struct config_key withings_keys[] = {
     {NULL},
 };
 
+#define STATUS_OK 0
+#define STATUS_INVALID_TOKEN 401
+#define STATUS_TOO_MANY_REQUESTS 601
+
+/* Status 601 means the application's per-minute budget is spent: wait
+ * 5, 10, 20, 40, 60, 60 s (135 s in all, more than the minute it needs). */
+#define MAX_601_WAITS 6
+#define WAIT_601_FIRST_MS 5000L
+#define WAIT_601_MAX_MS 60000L
+
+/* Sleep v2 Get returns only the first 24 h after startdate. */
+#define SLEEP_GET_MAX_SECONDS 86400
+
+static const char activity_fields[] =
+    "steps,distance,elevation,soft,moderate,intense,active,calories,totalcalories,hr_average,"
+    "hr_min,hr_max,hr_zone_0,hr_zone_1,hr_zone_2,hr_zone_3";
+static const char workout_fields[] =
+    "calories,effduration,intensity,manual_distance,manual_calories,hr_average,hr_min,hr_max,"
+    "hr_zone_0,hr_zone_1,hr_zone_2,hr_zone_3,pause_duration,algo_pause_duration,spo2_average,"
+    "steps,distance,elevation,pool_laps,strokes,pool_length";
+static const char sleep_summary_fields[] =
+    "sleep_score,lightsleepduration,deepsleepduration,remsleepduration,wakeupcount,"
+    "wakeupduration,durationtosleep,durationtowakeup,hr_average,hr_min,hr_max,rr_average,rr_min,"
+    "rr_max,snoring,snoringepisodecount,breathing_disturbances_intensity";
+static const char sleep_series_fields[] =
+    "hr,rr,snoring,sdnn_1,rmssd,hrv_quality,mvt_score,chest_movement_rate,withings_index,"
+    "breathing_sounds";
+
+/* ------------------------------------------------------------ JSON values */
+
+/* A whole number given as a JSON integer, real or string of digits
+ * (epochs and offsets come as either). */
+static int json_whole(const json_t *v, long long *out)
+{
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_real(v)) {
+        *out = (long long)json_real_value(v);
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    *out = strtoll(s, NULL, 10);
+    return 0;
+}
+
+static int json_epoch(const json_t *v, time_t *out)
+{
+    long long n;
+    if (json_whole(v, &n) < 0)
+        return -1;
+    *out = (time_t)n;
+    return 0;
+}
+
+/* The epoch field `key` of obj as "YYYY-MM-DDTHH:MM:SSZ", or NULL. */
+static const char *epoch_field_iso(const json_t *obj, const char *key, char out[TIME_ISO_LEN])
+{
+    time_t t;
+    if (json_epoch(json_object_get(obj, key), &t) < 0)
+        return NULL;
+    time_format_iso(t, out);
+    return out;
+}
+
+/* Paging: another page follows while `more` is 1, true or "1" and `offset` is not 0. */
+static long long next_offset(const json_t *body)
+{
+    const json_t *more = json_object_get(body, "more");
+    bool has_more = json_is_true(more) || (json_is_integer(more) && json_integer_value(more) == 1) ||
+                    (json_is_string(more) && strcmp(json_string_value(more), "1") == 0);
+    long long offset;
+    if (!has_more || json_whole(json_object_get(body, "offset"), &offset) < 0)
+        return 0;
+    return offset;
+}
+
+/* --------------------------------------------------------------- requests */
+
+static char *endpoint_url(const struct provider_run *run, const char *path)
+{
+    struct buf url = BUF_INIT;
+    buf_adds(&url, run_config_str(run, "base_url"));
+    buf_adds(&url, path);
+    return buf_detach(&url);
+}
+
+static void form_add_int(struct buf *form, const char *key, long long value)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%lld", value);
+    http_form_add(form, key, digits);
+}
+
+/* Sends one request, through the task when there is one (data calls carry
+ * the Bearer token) or directly (token calls). */
+static int post_form(struct provider_run *run, struct task *t, const struct http_request *req,
+                     json_t **reply, struct hs_error *err)
+{
+    if (t)
+        return task_request_json(t, req, reply, err);
+    return http_send_json(run->http, req, reply, err);
+}
+
+static void status_error(const char *url, const char *action, long long status,
+                         const json_t *reply, struct hs_error *err)
+{
+    enum hs_err_kind kind = status == STATUS_INVALID_TOKEN       ? HS_ERR_AUTH
+                            : status == STATUS_TOO_MANY_REQUESTS ? HS_ERR_WAIT
+                                                                 : HS_ERR_FINAL;
+    const char *text = json_string_value(json_object_get(reply, "error"));
+    char *safe_url = http_redact_url(url);
+    hs_error_set(err, kind, "Withings status %lld for POST %s (action=%s)%s%s", status, safe_url,
+                 action, text ? ": " : "", text ? text : "");
+    free(safe_url);
+}
+
+/* POSTs `form` (which starts with action=<action>) to base_url + path and
+ * returns the reply's `body` once its status is 0: after a 401 the token is
+ * refreshed once (data calls only), a 601 is waited out. */
+static int withings_post(struct provider_run *run, struct task *t, const char *path,
+                         const char *action, const char *form, json_t **body, struct hs_error *err)
+{
+    char *url = endpoint_url(run, path);
+    struct http_request req = {
+        .method = "POST",
+        .url = url,
+        .body = form,
+        .content_type = "application/x-www-form-urlencoded",
+    };
+    bool refreshed = false;
+    int waits = 0;
+    long wait_ms = WAIT_601_FIRST_MS;
+    int rc = -1;
+    for (;;) {
+        json_t *reply = NULL;
+        const char *sent_token = run_access_token(run);
+        if (post_form(run, t, &req, &reply, err) < 0)
+            break;
+        json_t *status = json_object_get(reply, "status");
+        long long code = json_is_integer(status) ? json_integer_value(status) : -1;
+        if (code == STATUS_OK) {
+            json_t *b = json_object_get(reply, "body");
+            *body = json_is_object(b) ? json_incref(b) : json_object();
+            json_decref(reply);
+            rc = 0;
+            break;
+        }
+        if (code == STATUS_INVALID_TOKEN && t && !refreshed) {
+            json_decref(reply);
+            refreshed = true;
+            log_debug("withings: status 401 for %s, refreshing the access token once", action);
+            if (run_refresh_token(run, sent_token, err) < 0)
+                break;
+            continue;
+        }
+        if (code == STATUS_TOO_MANY_REQUESTS && waits < MAX_601_WAITS) {
+            json_decref(reply);
+            waits++;
+            log_progress(run->provider->name, t ? t->resource->name : NULL,
+                         "too many requests (status 601), waiting %ld s (attempt %d of %d)",
+                         wait_ms / 1000, waits + 1, MAX_601_WAITS + 1);
+            if (http_sleep_ms(wait_ms) < 0) {
+                hs_error_set(err, HS_ERR_INTERRUPTED, "interrupted");
+                break;
+            }
+            wait_ms = wait_ms * 2 > WAIT_601_MAX_MS ? WAIT_601_MAX_MS : wait_ms * 2;
+            continue;
+        }
+        if (code < 0)
+            hs_error_set(err, HS_ERR_FINAL, "Withings reply without a status for POST %s", url);
+        else
+            status_error(url, action, code, reply, err);
+        json_decref(reply);
+        break;
+    }
+    free(url);
+    return rc;
+}
+
+/* ------------------------------------------------------------------- auth */
+
+/* Lowercase hex HMAC-SHA256 of message keyed with secret. */
+static void hmac_sha256_hex(const char *secret, const char *message, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)message,
+         strlen(message), mac, &len);
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[2 * (len < 32 ? len : 32)] = '\0';
+}
+
+/* signature = HMAC over the values joined by commas: "<a>,<b>,<c>". */
+static void sign3(const char *secret, const char *a, const char *b, const char *c, char out[65])
+{
+    struct buf msg = BUF_INIT;
+    buf_addf(&msg, "%s,%s,%s", a, b, c);
+    hmac_sha256_hex(secret, msg.data, out);
+    buf_free(&msg);
+}
+
+struct app_credentials {
+    const char *client_id;
+    const char *client_secret;
+};
+
+static int app_credentials(const struct provider_run *run, struct app_credentials *app,
+                           struct hs_error *err)
+{
+    app->client_id = run_config_require(run, "client_id", err);
+    app->client_secret = app->client_id ? run_config_require(run, "client_secret", err) : NULL;
+    return app->client_secret ? 0 : -1;
+}
+
+/* Signature v2 getnonce: a single-use token for the next signed call.
+ * Caller frees *nonce. */
+static int get_nonce(struct provider_run *run, const struct app_credentials *app, char **nonce,
+                     struct hs_error *err)
+{
+    char timestamp[24], signature[65];
+    snprintf(timestamp, sizeof timestamp, "%lld", (long long)time(NULL));
+    sign3(app->client_secret, "getnonce", app->client_id, timestamp, signature);
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "action", "getnonce");
+    http_form_add(&form, "client_id", app->client_id);
+    http_form_add(&form, "timestamp", timestamp);
+    http_form_add(&form, "signature", signature);
+    json_t *body = NULL;
+    int rc = withings_post(run, NULL, "/v2/signature", "getnonce", form.data, &body, err);
+    buf_free(&form);
+    if (rc < 0)
+        return -1;
+    const char *value = json_string_value(json_object_get(body, "nonce"));
+    *nonce = value ? strdup(value) : NULL;
+    json_decref(body);
+    if (!*nonce)
+        return hs_error_set(err, HS_ERR_FINAL, "Withings getnonce reply has no nonce");
+    return 0;
+}
+
+/* The grant-specific fields of a requesttoken call. */
+struct grant {
+    const char *grant_type; /* "authorization_code" or "refresh_token" */
+    const char *code;
+    const char *redirect_uri;
+    const char *refresh_token;
+};
+
+/* OAuth2 requesttoken, signed with a fresh nonce.  *body is the token reply. */
+static int request_token(struct provider_run *run, const struct grant *g, json_t **body,
+                         struct hs_error *err)
+{
+    struct app_credentials app;
+    char *nonce = NULL;
+    if (app_credentials(run, &app, err) < 0 || get_nonce(run, &app, &nonce, err) < 0)
+        return -1;
+    char signature[65];
+    sign3(app.client_secret, "requesttoken", app.client_id, nonce, signature);
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "action", "requesttoken");
+    http_form_add(&form, "grant_type", g->grant_type);
+    http_form_add(&form, "client_id", app.client_id);
+    if (g->code) {
+        http_form_add(&form, "code", g->code);
+        http_form_add(&form, "redirect_uri", g->redirect_uri);
+    }
+    if (g->refresh_token)
+        http_form_add(&form, "refresh_token", g->refresh_token);
+    http_form_add(&form, "nonce", nonce);
+    http_form_add(&form, "signature", signature);
+    int rc = withings_post(run, NULL, "/v2/oauth2", "requesttoken", form.data, body, err);
+    buf_free(&form);
+    free(nonce);
+    return rc;
+}
+
+static int withings_refresh(struct provider_run *run, struct hs_error *err)
+{
+    struct token tok = {0};
+    int found = run_load_token(run, &tok, err);
+    if (found < 0)
+        return -1;
+    if (found == 0 || !tok.refresh_token || !*tok.refresh_token) {
+        store_token_clear(&tok);
+        return hs_error_set(err, HS_ERR_AUTH,
+                            "no Withings refresh token stored; run `health-sync auth withings`");
+    }
+    struct grant g = {.grant_type = "refresh_token", .refresh_token = tok.refresh_token};
+    json_t *body = NULL;
+    int rc = request_token(run, &g, &body, err);
+    if (rc == 0)
+        rc = authflow_store_reply(run, body, false, tok.refresh_token, false, err);
+    else if (err->kind == HS_ERR_FINAL)
+        err->kind = HS_ERR_AUTH; /* the token endpoint rejected the refresh token or the signature */
+    if (rc < 0)
+        hs_error_prefix(err, "token refresh failed: ");
+    json_decref(body);
+    store_token_clear(&tok);
+    return rc;
+}
+
+/* Scopes split on commas and whitespace, user.sleep (not a Withings scope)
+ * read as user.activity, duplicates dropped, joined with commas. */
+static char *normalise_scopes(const char *scopes)
+{
+    struct buf out = BUF_INIT;
+    const char *sep = ", \t\r\n";
+    for (const char *p = scopes ? scopes : ""; *p;) {
+        p += strspn(p, sep);
+        size_t n = strcspn(p, sep);
+        if (!n)
+            break;
+        char *scope = strndup(p, n);
+        p += n;
+        if (strcmp(scope, "user.sleep") == 0) {
+            free(scope);
+            scope = strdup("user.activity");
+        }
+        bool seen = false;
+        for (const char *q = out.data; *q && !seen;) {
+            size_t m = strcspn(q, ",");
+            seen = m == strlen(scope) && strncmp(q, scope, m) == 0;
+            q += m + (q[m] == ',');
+        }
+        if (!seen)
+            buf_addf(&out, "%s%s", out.len ? "," : "", scope);
+        free(scope);
+    }
+    return buf_detach(&out);
+}
+
+static int withings_authenticate(struct auth_ctx *a, struct hs_error *err)
+{
+    struct provider_run *run = a->run;
+    struct app_credentials app;
+    const char *redirect_uri;
+    if (app_credentials(run, &app, err) < 0 ||
+        !(redirect_uri = run_config_require(run, "redirect_uri", err)))
+        return -1;
+    char *scope = normalise_scopes(run_config_str(run, "scopes"));
+    const struct http_header params[] = {
+        {"response_type", "code"}, {"client_id", app.client_id}, {"redirect_uri", redirect_uri},
+        {"scope", scope},          {NULL, NULL},
+    };
+    struct oauth_callback cb = {0};
+    int rc = authflow_authorize(a, run_config_str(run, "authorize_url"), params, &cb, err);
+    free(scope);
+    if (rc == 0) {
+        log_add_secret(cb.code);
+        struct grant g = {.grant_type = "authorization_code", .code = cb.code,
+                          .redirect_uri = redirect_uri};
+        json_t *body = NULL;
+        rc = request_token(run, &g, &body, err);
+        if (rc == 0)
+            rc = authflow_store_reply(run, body, false, NULL, true, err);
+        json_decref(body);
+    }
+    oauth_callback_clear(&cb);
+    return rc;
+}
+
+static int withings_prepare(struct provider_run *run, struct hs_error *err)
+{
+    http_client_set_rate_limit(run->http, 120, 60);
+    return authflow_prepare(run, err);
+}
+
+/* ------------------------------------------------------------- watermarks */
+
+/* The stored watermark as an epoch: decimal epoch text (the Python tool's)
+ * or ISO (ours). */
+static bool watermark_epoch(const struct task *t, time_t *out)
+{
+    return t->state.watermark && time_parse(t->state.watermark, out) == 0;
+}
+
+/* The start of what may have changed: watermark - overlap_seconds (not
+ * below 0), or 0 without a watermark. */
+static long long changed_since(const struct task *t)
+{
+    time_t wm;
+    if (!watermark_epoch(t, &wm))
+        return 0;
+    long long v = (long long)wm - run_config_int(t->run, "overlap_seconds");
+    return v > 0 ? v : 0;
+}
+
+/* The lastupdate to list with: everything (0) on a full pass. */
+static long long lastupdate_for(const struct task *t)
+{
+    return t->full ? 0 : changed_since(t);
+}
+
+/* --------------------------------------------------------------- listings */
+
+enum watermark_rule {
+    WM_NOW,        /* now */
+    WM_UPDATETIME, /* max(now, the reply's updatetime) */
+    WM_MODIFIED,   /* max(now, the items' modified) */
+};
+
+struct listing {
+    const char *path;
+    const char *action;
+    const char *items_key;
+    const char *data_fields;  /* NULL = none */
+    bool always_offset;       /* send offset=0 on the first page too */
+    enum watermark_rule watermark;
+    bool sweep;               /* a full pass deletes what was not listed */
+    /* Form fields between action and lastupdate (measures' meastypes). */
+    void (*add_filters)(const struct task *t, struct buf *form);
+    /* Turns one item into a record. */
+    int (*put)(struct task *t, const json_t *item, struct hs_error *err);
+};
+
+/* Called with each page's body; may queue records and commit. */
+typedef int (*page_fn)(struct task *t, const json_t *body, void *ctx, struct hs_error *err);
+
+static char *page_form(const struct task *t, const struct listing *l, long long lastupdate,
+                       long long offset)
+{
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "action", l->action);
+    if (l->add_filters)
+        l->add_filters(t, &form);
+    form_add_int(&form, "lastupdate", lastupdate);
+    if (offset || l->always_offset)
+        form_add_int(&form, "offset", offset);
+    if (l->data_fields)
+        http_form_add(&form, "data_fields", l->data_fields);
+    return buf_detach(&form);
+}
+
+/* Walks every page of a listing changed since lastupdate. */
+static int list_pages(struct task *t, const struct listing *l, long long lastupdate,
+                      page_fn on_page, void *ctx, struct hs_error *err)
+{
+    long long offset = 0;
+    for (int page = 1;; page++) {
+        char *form = page_form(t, l, lastupdate, offset);
+        json_t *body = NULL;
+        int rc = withings_post(t->run, t, l->path, l->action, form, &body, err);
+        free(form);
+        if (rc < 0)
+            return -1;
+        rc = on_page(t, body, ctx, err);
+        size_t n = json_array_size(json_object_get(body, l->items_key));
+        offset = next_offset(body);
+        json_decref(body);
+        if (rc < 0)
+            return -1;
+        task_progress(t, "page %d, %zu items", page, n);
+        if (!offset)
+            return 0;
+    }
+}
+
+struct record_pass {
+    const struct listing *listing;
+    time_t watermark; /* grows with updatetime / modified */
+};
+
+static void raise_watermark(time_t *wm, const json_t *v)
+{
+    time_t t;
+    if (json_epoch(v, &t) == 0 && t > *wm)
+        *wm = t;
+}
+
+static int put_page(struct task *t, const json_t *body, void *ctx, struct hs_error *err)
+{
+    struct record_pass *p = ctx;
+    const struct listing *l = p->listing;
+    if (l->watermark == WM_UPDATETIME)
+        raise_watermark(&p->watermark, json_object_get(body, "updatetime"));
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(body, l->items_key), i, item)
+    {
+        if (!json_is_object(item))
+            continue;
+        if (l->put(t, item, err) < 0)
+            return -1;
+        if (l->watermark == WM_MODIFIED)
+            raise_watermark(&p->watermark, json_object_get(item, "modified"));
+    }
+    return task_commit(t, NULL, NULL, err);
+}
+
+static int sync_listing(struct task *t, const struct listing *l, struct hs_error *err)
+{
+    struct record_pass pass = {.listing = l, .watermark = t->run->now};
+    if (list_pages(t, l, lastupdate_for(t), put_page, &pass, err) < 0)
+        return -1;
+    if (t->full && l->sweep && task_sweep(t, NULL, NULL, err) < 0)
+        return -1;
+    char wm[TIME_ISO_LEN];
+    time_format_iso(pass.watermark, wm);
+    return task_commit(t, wm, NULL, err);
+}
+
+/* A record id: str() of the first truthy key, else the hash of the item. */
+static char *record_id(const json_t *item, const char *const *keys)
+{
+    char *id = json_strdup(json_first(item, keys));
+    if (id)
+        return id;
+    char hash[65];
+    return json_hash(item, hash) == 0 ? strdup(hash) : NULL;
+}
+
+static int put_with_id(struct task *t, const json_t *item, const char *const *id_keys,
+                       const char *start, const char *end, const char *updated,
+                       struct hs_error *err)
+{
+    char *id = record_id(item, id_keys);
+    int rc = task_put(t, id, start, end, updated, item, err);
+    free(id);
+    return rc;
+}
+
+/* measures: one record per measure group. */
+static int put_measure_group(struct task *t, const json_t *grp, struct hs_error *err)
+{
+    char start[TIME_ISO_LEN], updated[TIME_ISO_LEN];
+    return put_with_id(t, grp, (const char *const[]){"grpid", NULL},
+                       epoch_field_iso(grp, "date", start), NULL,
+                       epoch_field_iso(grp, "modified", updated), err);
+}
+
+/* Withings documents the list parameter as `meastypes` (`meastype` takes one
+ * type); the Python tool sent the list in `meastype`. */
+static void add_measure_filters(const struct task *t, struct buf *form)
+{
+    size_t n = 0;
+    const char *const *types = run_config_list(t->run, "meastypes", &n);
+    struct buf list = BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&list, "%s%s", i ? "," : "", types[i]);
+    http_form_add(form, "meastypes", list.data);
+    http_form_add(form, "category", "1");
+    buf_free(&list);
+}
+
+/* activity: one record per day, keyed by its date. */
+static int put_activity_day(struct task *t, const json_t *day, struct hs_error *err)
+{
+    char *date = json_strdup(json_object_get(day, "date"));
+    int rc = put_with_id(t, day, (const char *const[]){"date", "id", NULL}, date, NULL, NULL, err);
+    free(date);
+    return rc;
+}
+
+/* workouts and sleep_summary: one record per series item. */
+static int put_series_item(struct task *t, const json_t *item, struct hs_error *err)
+{
+    char start[TIME_ISO_LEN], end[TIME_ISO_LEN], updated[TIME_ISO_LEN];
+    return put_with_id(t, item, (const char *const[]){"id", "startdate", NULL},
+                       epoch_field_iso(item, "startdate", start),
+                       epoch_field_iso(item, "enddate", end),
+                       epoch_field_iso(item, "modified", updated), err);
+}
+
+static const struct listing measures_listing = {
+    .path = "/measure", .action = "getmeas", .items_key = "measuregrps",
+    .watermark = WM_UPDATETIME, .sweep = true,
+    .add_filters = add_measure_filters, .put = put_measure_group,
+};
+
+static const struct listing activity_listing = {
+    .path = "/v2/measure", .action = "getactivity", .items_key = "activities",
+    .data_fields = activity_fields, .always_offset = true, .watermark = WM_NOW,
+    .put = put_activity_day,
+};
+
+static const struct listing workouts_listing = {
+    .path = "/v2/measure", .action = "getworkouts", .items_key = "series",
+    .data_fields = workout_fields, .always_offset = true, .watermark = WM_MODIFIED, .sweep = true,
+    .put = put_series_item,
+};
+
+static const struct listing sleep_summary_listing = {
+    .path = "/v2/sleep", .action = "getsummary", .items_key = "series",
+    .data_fields = sleep_summary_fields, .watermark = WM_MODIFIED, .sweep = true,
+    .put = put_series_item,
+};
+
+static int sync_measures(struct task *t, struct hs_error *err)
+{
+    return sync_listing(t, &measures_listing, err);
+}
+
+static int sync_activity(struct task *t, struct hs_error *err)
+{
+    return sync_listing(t, &activity_listing, err);
+}
+
+static int sync_workouts(struct task *t, struct hs_error *err)
+{
+    return sync_listing(t, &workouts_listing, err);
+}
+
+static int sync_sleep_summary(struct task *t, struct hs_error *err)
+{
+    return sync_listing(t, &sleep_summary_listing, err);
+}
+
+/* ------------------------------------------------------------------ sleep */
+
+/* sleep: the high-frequency series (Sleep v2 Get: stages, heart and
+ * breathing rate, snoring, HRV) of each night, one record per night.
+ *
+ * Sleep v2 Get has no lastupdate and answers only the first 24 h after
+ * `startdate`, so walking the calendar would cost a call per day of history
+ * on every full pass.  Instead the nights come from the summaries
+ * (getsummary with lastupdate, a few pages): each night changed since the
+ * watermark is fetched with its own startdate..enddate (in 24 h windows should
+ * a night be longer) and stored as record "<startdate epoch>" with
+ * start/end = the night's, source_updated_at = the summary's `modified`,
+ * payload = the Get reply body.  Nights are fetched in order of `modified`
+ * and each is committed with watermark = its `modified`, so an interrupted
+ * backfill resumes where it stopped.  A full pass lists every summary and
+ * deletes stored nights whose startdate is no longer listed, without
+ * re-fetching the unchanged ones. */
+
+struct night {
+    time_t start, end, modified;
+};
+
+struct nights {
+    struct night *v;
+    size_t n, cap;
+};
+
+static int collect_nights(struct task *t, const json_t *body, void *ctx, struct hs_error *err)
+{
+    (void)t;
+    struct nights *ns = ctx;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(body, "series"), i, item)
+    {
+        struct night night;
+        if (json_epoch(json_object_get(item, "startdate"), &night.start) < 0 ||
+            json_epoch(json_object_get(item, "enddate"), &night.end) < 0 ||
+            night.end <= night.start)
+            continue;
+        if (json_epoch(json_object_get(item, "modified"), &night.modified) < 0)
+            night.modified = night.end;
+        if (ns->n == ns->cap) {
+            size_t cap = ns->cap ? ns->cap * 2 : 256;
+            struct night *grown = realloc(ns->v, cap * sizeof *grown);
+            if (!grown)
+                return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+            ns->v = grown;
+            ns->cap = cap;
+        }
+        ns->v[ns->n++] = night;
+    }
+    return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    time_t x = ((const struct night *)a)->start, y = ((const struct night *)b)->start;
+    return (x > y) - (x < y);
+}
+
+static void sort_nights(struct nights *ns, int (*cmp)(const void *, const void *))
+{
+    if (ns->n) /* qsort wants a non-NULL array */
+        qsort(ns->v, ns->n, sizeof *ns->v, cmp);
+}
+
+static int by_modified(const void *a, const void *b)
+{
+    const struct night *x = a, *y = b;
+    if (x->modified != y->modified)
+        return (x->modified > y->modified) - (x->modified < y->modified);
+    return by_start(a, b);
+}
+
+/* Deletes the stored nights whose start is not one of the listed starts:
+ * every stored start_time strictly between two listed ones (or before the
+ * first, after the last) is gone upstream. */
+static int sweep_unlisted_nights(struct task *t, struct nights *ns, struct hs_error *err)
+{
+    sort_nights(ns, by_start);
+    char from[TIME_ISO_LEN], to[TIME_ISO_LEN];
+    const char *lower = NULL;
+    for (size_t i = 0; i < ns->n; i++) {
+        if (i > 0 && ns->v[i].start == ns->v[i - 1].start)
+            continue;
+        time_format_iso(ns->v[i].start - 1, to);
+        if (task_sweep(t, lower, to, err) < 0)
+            return -1;
+        time_format_iso(ns->v[i].start + 1, from);
+        lower = from;
+    }
+    return task_sweep(t, lower, NULL, err);
+}
+
+static char *sleep_get_form(time_t start, time_t end)
+{
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "action", "get");
+    form_add_int(&form, "startdate", (long long)start);
+    form_add_int(&form, "enddate", (long long)end);
+    http_form_add(&form, "data_fields", sleep_series_fields);
+    return buf_detach(&form);
+}
+
+/* The night's Get body; the series of further 24 h windows are appended. */
+static int fetch_night(struct task *t, const struct night *night, json_t **out,
+                       struct hs_error *err)
+{
+    *out = NULL;
+    time_t from = night->start;
+    do {
+        time_t to = night->end - from > SLEEP_GET_MAX_SECONDS ? from + SLEEP_GET_MAX_SECONDS
+                                                              : night->end;
+        char *form = sleep_get_form(from, to);
+        json_t *body = NULL;
+        int rc = withings_post(t->run, t, "/v2/sleep", "get", form, &body, err);
+        free(form);
+        if (rc < 0) {
+            json_decref(*out);
+            *out = NULL;
+            return -1;
+        }
+        if (!*out) {
+            *out = body;
+        } else {
+            json_t *series = json_object_get(*out, "series");
+            if (json_is_array(series))
+                json_array_extend(series, json_object_get(body, "series"));
+            json_decref(body);
+        }
+        from = to;
+    } while (from < night->end);
+    return 0;
+}
+
+static int put_night(struct task *t, const struct night *night, const json_t *body,
+                     struct hs_error *err)
+{
+    char id[24], start[TIME_ISO_LEN], end[TIME_ISO_LEN], updated[TIME_ISO_LEN];
+    snprintf(id, sizeof id, "%lld", (long long)night->start);
+    time_format_iso(night->start, start);
+    time_format_iso(night->end, end);
+    time_format_iso(night->modified, updated);
+    return task_put(t, id, start, end, updated, body, err);
+}
+
+static int fetch_changed_nights(struct task *t, struct nights *ns, time_t since,
+                                struct hs_error *err)
+{
+    sort_nights(ns, by_modified);
+    time_t old_wm = 0, wm = 0;
+    watermark_epoch(t, &old_wm);
+    size_t first = 0, fetched = 0;
+    while (first < ns->n && ns->v[first].modified < since)
+        first++;
+    for (size_t i = first; i < ns->n; i++) {
+        const struct night *night = &ns->v[i];
+        json_t *body = NULL;
+        if (fetch_night(t, night, &body, err) < 0)
+            return -1;
+        int rc = put_night(t, night, body, err);
+        json_decref(body);
+        wm = night->modified > old_wm ? night->modified : old_wm;
+        char iso[TIME_ISO_LEN];
+        time_format_iso(wm, iso);
+        if (rc < 0 || task_commit(t, iso, NULL, err) < 0)
+            return -1;
+        if (++fetched % 10 == 0 || i + 1 == ns->n)
+            task_progress(t, "night %zu of %zu", fetched, ns->n - first);
+    }
+    char iso[TIME_ISO_LEN];
+    time_format_iso(wm > t->run->now ? wm : t->run->now, iso);
+    return task_commit(t, iso, NULL, err);
+}
+
+static const struct listing nights_listing = {
+    .path = "/v2/sleep", .action = "getsummary", .items_key = "series",
+};
+
+static int sync_sleep(struct task *t, struct hs_error *err)
+{
+    long long since = changed_since(t);
+    struct nights ns = {0};
+    int rc = list_pages(t, &nights_listing, lastupdate_for(t), collect_nights, &ns, err);
+    if (rc == 0 && t->full)
+        rc = sweep_unlisted_nights(t, &ns, err);
+    /* A lastupdate listing holds only changed nights; a full one holds all. */
+    if (rc == 0)
+        rc = fetch_changed_nights(t, &ns, t->full ? (time_t)since : 0, err);
+    free(ns.v);
+    return rc;
+}
+
+/* -------------------------------------------------------------- provider */
+
 static const struct resource withings_resources[] = {
+    {"measures", sync_measures},
+    {"activity", sync_activity},
+    {"workouts", sync_workouts},
+    {"sleep_summary", sync_sleep_summary},
+    {"sleep", sync_sleep},
     {NULL},
 };
 
@@ -25,4 +862,7 @@ const struct provider withings_provider = {
     .auth = AUTH_OAUTH2,
     .config_keys = withings_keys,
     .resources = withings_resources,
+    .authenticate = withings_authenticate,
+    .prepare = withings_prepare,
+    .refresh = withings_refresh,
 };

@@ -75,6 +75,8 @@ static void hevy_init(void)
         w->updated = w->created + (fake_uniform(&rng) < 0.2 ? 86400 : 0);
         if (w->updated > fake_opt.now)
             w->updated = w->created;
+        if (w->created > fake_opt.now)
+            nworkouts--; /* not finished yet */
     }
     clock_tick = fake_opt.now;
 }

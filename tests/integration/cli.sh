@@ -3,7 +3,11 @@
 # errors naming file:line:key, init-db on a database the Python tool wrote.
 set -u
 BUILD=${BUILD:-build}
-HS="$(cd "$(dirname "$0")/../.." && pwd)/$BUILD/health-sync"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+HS="$root/$BUILD/health-sync"
+VG=()
+[ -n "${HEALTH_SYNC_VALGRIND:-}" ] && VG=(valgrind -q --error-exitcode=97 --leak-check=full
+    --show-leak-kinds=definite --errors-for-leak-kinds=definite)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -15,7 +19,7 @@ check() { # check DESC COMMAND...: the command must succeed
 }
 run() { # run EXPECTED_EXIT ARGS...: output in $tmp/out
     local want=$1; shift
-    "$HS" "$@" >"$tmp/out" 2>&1 </dev/null
+    "${VG[@]}" "$HS" "$@" >"$tmp/out" 2>&1 </dev/null
     local got=$?
     [ "$got" -eq "$want" ] || { echo "# exit $got, wanted $want: $*"; sed 's/^/# /' "$tmp/out"; return 1; }
 }
@@ -75,6 +79,18 @@ check "...with no duplicate indexes" test "$(sqlite3 py.sqlite "SELECT COUNT(*) 
 check "status reads it" eval 'run 0 --db py.sqlite status && has "daily_sleep" && has "2024-01-02"'
 sqlite3 py.sqlite "PRAGMA user_version = 99"
 check "a database from a newer schema is refused" eval 'run 1 --db py.sqlite status && has "newer"'
+
+# The example config: valid, every key known, and every key of the code in it.
+cp "$root/health-sync.example.toml" example.toml && chmod 600 example.toml
+check "the example config loads without warnings" eval 'run 0 --config example.toml --db ex.sqlite status && ! grep -q "warning" "$tmp/out"'
+missing=$(grep -ho '^    {"[a-z_]*", CFG_' "$root"/src/config.c "$root"/src/providers/*.c | sed 's/^    {"\([a-z_]*\)".*/\1/' | sort -u |
+    while read -r key; do grep -Eq "^#? ?$key = " example.toml || echo "$key"; done)
+check "the example config shows every key the code knows" eval '[ -z "$missing" ] || { echo "# missing: $missing"; false; }'
+
+# make install honours DESTDIR and PREFIX.
+make -s -C "$root" BUILD="$BUILD" install DESTDIR="$tmp/stage" PREFIX=/opt/hs >/dev/null 2>&1
+check "make install puts the binary and man page under DESTDIR/PREFIX" \
+    test -x "$tmp/stage/opt/hs/bin/health-sync" -a -f "$tmp/stage/opt/hs/share/man/man1/health-sync.1" -a -f "$tmp/stage/opt/hs/share/bash-completion/completions/health-sync"
 
 echo "# $n tests, $failures failed"
 [ "$failures" -eq 0 ]

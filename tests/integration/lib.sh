@@ -8,10 +8,20 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HS="$ROOT/$BUILD/health-sync"
 FAKE_BIN="$ROOT/$BUILD/fake-provider"
 export HEALTH_SYNC_SLEEP_SCALE=${HEALTH_SYNC_SLEEP_SCALE:-0.001}
+# `make check-valgrind`: every run of the binary under memcheck; an error or a
+# definite leak makes the run exit 97.
+VG=()
+if [ -n "${HEALTH_SYNC_VALGRIND:-}" ]; then
+    VG=(valgrind -q --error-exitcode=97 --leak-check=full --show-leak-kinds=definite
+        --errors-for-leak-kinds=definite --track-fds=no)
+fi
 tmp=$(mktemp -d)
 FAKE_PID=
 cleanup_lib() {
     [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    # Everything the binary printed, for the suite-wide secret scan.
+    mkdir -p "$ROOT/$BUILD/test-logs"
+    cp "$tmp/all-output" "$ROOT/$BUILD/test-logs/output-$(basename "$0" .sh).log" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup_lib EXIT
@@ -32,7 +42,7 @@ finish() {
 # run EXPECTED_EXIT ARGS...: runs health-sync with the test config; output in $OUT
 run() {
     local want=$1; shift
-    "$HS" --config "$tmp/health-sync.toml" "$@" >"$OUT" 2>&1 </dev/null
+    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" "$@" >"$OUT" 2>&1 </dev/null
     local got=$?
     cat "$OUT" >>"$tmp/all-output"
     [ "$got" -eq "$want" ] || { echo "# exit $got, wanted $want: $*"; sed 's/^/# /' "$OUT"; return 1; }
@@ -130,7 +140,7 @@ T
 # with curl following the fake's authorize redirect to our listener.
 oauth_login() {
     local p=$1 url=""
-    "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
+    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
     local pid=$!
     for _ in $(seq 200); do
         url=$(grep -m1 -E '^https?://' "$OUT" || true)

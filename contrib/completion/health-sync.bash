@@ -1,0 +1,36 @@
+# bash completion for health-sync; source it or install it as
+# /usr/share/bash-completion/completions/health-sync.
+_health_sync()
+{
+    local cur prev cmd i
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    local commands="init-db auth sync status export"
+    local providers="oura withings hevy strava eightsleep"
+    local global="--config --db -v --verbose -q --quiet --help --version"
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+        --config|--db) ((i++)) ;;
+        -*) ;;
+        *) cmd=${COMP_WORDS[i]}; break ;;
+        esac
+    done
+    case $prev in
+    --config|--db|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "csv jsonl" -- "$cur")); return ;;
+    --listen-host|--listen-port|--since|--until|--lock-timeout|--timeout) return ;;
+    esac
+    case $cmd in
+    "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
+    auth)
+        COMPREPLY=($(compgen -W "$providers --listen-host --listen-port --no-browser --timeout --help" -- "$cur")) ;;
+    sync)
+        COMPREPLY=($(compgen -W "--providers $providers --full --lock-timeout --help" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
+    export)
+        local things="hevy/workouts hevy/routines strava/activities oura/daily_sleep oura/heartrate withings/measures"
+        COMPREPLY=($(compgen -W "$things --format --since --until --output --help" -- "$cur")) ;;
+    *) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
+    esac
+}
+complete -F _health_sync health-sync

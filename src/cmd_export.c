@@ -1,0 +1,208 @@
+/* health-sync export: one view or one provider's resource as CSV or JSON
+ * Lines, streamed row by row. */
+#include "cmd.h"
+
+#include "buf.h"
+#include "log.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct export_args {
+    const char *what; /* a view name, or provider/resource */
+    const char *format;
+    const char *since, *until;
+    const char *output;
+};
+
+struct writer {
+    FILE *out;
+    bool csv;
+    bool header_done;
+    int error;
+};
+
+static void csv_field(FILE *out, const char *v)
+{
+    if (!v)
+        return;
+    if (!strpbrk(v, ",\"\r\n")) {
+        fputs(v, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static int write_csv(struct writer *w, const struct cell *cells, int n)
+{
+    if (!w->header_done) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                fputc(',', w->out);
+            csv_field(w->out, cells[i].name);
+        }
+        fputs("\r\n", w->out);
+        w->header_done = true;
+    }
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', w->out);
+        csv_field(w->out, cells[i].text);
+    }
+    fputs("\r\n", w->out);
+    return 0;
+}
+
+static json_t *cell_json(const struct cell *c)
+{
+    if (!c->text)
+        return json_null();
+    if (c->type == SQLITE_INTEGER)
+        return json_integer(strtoll(c->text, NULL, 10));
+    if (c->type == SQLITE_FLOAT)
+        return json_real(strtod(c->text, NULL));
+    if (!strcmp(c->name, "payload_json")) {
+        json_t *v = json_loads(c->text, JSON_DECODE_ANY, NULL);
+        if (v)
+            return v;
+    }
+    return json_string(c->text);
+}
+
+static int write_jsonl(struct writer *w, const struct cell *cells, int n)
+{
+    json_t *obj = json_object();
+    for (int i = 0; i < n; i++)
+        json_object_set_new(obj, !strcmp(cells[i].name, "payload_json") ? "payload" : cells[i].name,
+                            cell_json(&cells[i]));
+    char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    json_decref(obj);
+    if (!line)
+        return w->error = 1;
+    fprintf(w->out, "%s\n", line);
+    free(line);
+    return 0;
+}
+
+static int write_row(void *arg, const struct cell *cells, int n)
+{
+    struct writer *w = arg;
+    int rc = w->csv ? write_csv(w, cells, n) : write_jsonl(w, cells, n);
+    if (ferror(w->out))
+        w->error = 1;
+    return rc || w->error;
+}
+
+static int parse_export_args(struct cli *cli, struct export_args *a)
+{
+    a->format = "csv";
+    for (int i = 1; i < cli->argc; i++) {
+        const char *arg = cli->argv[i];
+        const char **slot = !strcmp(arg, "--format")   ? &a->format
+                            : !strcmp(arg, "--since")  ? &a->since
+                            : !strcmp(arg, "--until")  ? &a->until
+                            : !strcmp(arg, "--output") ? &a->output
+                                                       : NULL;
+        if (slot) {
+            if (i + 1 >= cli->argc)
+                return cli_usage_error("export", "%s needs a value", arg);
+            *slot = cli->argv[++i];
+        } else if (arg[0] == '-' || a->what) {
+            return cli_usage_error("export", "unexpected argument '%s'", arg);
+        } else {
+            a->what = arg;
+        }
+    }
+    if (!a->what)
+        return cli_usage_error("export", "name a view or a provider/resource");
+    if (strcmp(a->format, "csv") && strcmp(a->format, "jsonl"))
+        return cli_usage_error("export", "--format is csv or jsonl, not '%s'", a->format);
+    if ((a->since && !time_is_valid_date(a->since)) || (a->until && !time_is_valid_date(a->until)))
+        return cli_usage_error("export", "--since and --until take a date YYYY-MM-DD");
+    return 0;
+}
+
+/* Views are ours (v_*): their names are checked against sqlite_master
+ * before being put in the SQL. */
+static int build_query(struct store *s, const struct export_args *a, struct buf *sql,
+                       const char **params, int *nparams)
+{
+    *nparams = 0;
+    const char *slash = strchr(a->what, '/');
+    const char *time_col;
+    if (slash) {
+        static char provider[64];
+        snprintf(provider, sizeof provider, "%.*s", (int)(slash - a->what), a->what);
+        buf_adds(sql, "SELECT provider, resource, record_id, start_time, end_time,"
+                      " source_updated_at, payload_json, fetched_at FROM records"
+                      " WHERE provider = ?1 AND resource = ?2");
+        params[(*nparams)++] = provider;
+        params[(*nparams)++] = slash + 1;
+        time_col = "start_time";
+    } else if (store_has_view(s, a->what)) {
+        buf_addf(sql, "SELECT * FROM \"%s\" WHERE 1", a->what);
+        time_col = "start_time";
+    } else {
+        return cli_usage_error("export", "'%s' is neither a view nor provider/resource", a->what);
+    }
+    /* Dates compare as text against ISO times; --until includes the whole day. */
+    if (a->since) {
+        params[*nparams] = a->since;
+        buf_addf(sql, " AND %s >= ?%d", time_col, ++*nparams);
+    }
+    if (a->until) {
+        params[*nparams] = a->until;
+        buf_addf(sql, " AND substr(%s, 1, 10) <= ?%d", time_col, ++*nparams);
+    }
+    buf_addf(sql, " ORDER BY %s", time_col);
+    return 0;
+}
+
+int cmd_export(struct cli *cli)
+{
+    struct export_args a = {0};
+    int rc = parse_export_args(cli, &a);
+    if (rc)
+        return rc;
+    struct config *cfg;
+    struct store *s;
+    if ((rc = cli_open(cli, &cfg, &s)) != EXIT_OK)
+        return rc;
+    struct buf sql = BUF_INIT;
+    const char *params[4];
+    int nparams;
+    rc = build_query(s, &a, &sql, params, &nparams);
+    FILE *out = rc ? NULL : a.output ? fopen(a.output, "w") : stdout;
+    if (!rc && !out) {
+        log_error("cannot write %s", a.output);
+        rc = EXIT_FAILED;
+    }
+    if (!rc) {
+        struct writer w = {out, !strcmp(a.format, "csv"), false, 0};
+        struct hs_error err = HS_ERROR_INIT;
+        if (store_each_row(s, sql.data, params, nparams, write_row, &w, &err) < 0) {
+            log_error("export %s: %s", a.what, err.msg);
+            rc = EXIT_FAILED;
+        } else if (w.error || fflush(out) != 0) {
+            if (errno != EPIPE) /* a reader that stopped early (| head) is no error to report */
+                log_error("export %s: write error: %s", a.what, strerror(errno));
+            rc = EXIT_FAILED;
+        }
+        if (out != stdout && fclose(out) != 0)
+            rc = EXIT_FAILED;
+    }
+    buf_free(&sql);
+    cli_close(cfg, s);
+    return rc;
+}

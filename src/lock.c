@@ -1,0 +1,78 @@
+#include "lock.h"
+
+#include "http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sync_lock {
+    int fd;
+};
+
+static long holder_pid(int fd)
+{
+    char text[32] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    return n > 0 ? atol(text) : 0;
+}
+
+static void record_owner(int fd)
+{
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) != n) {
+        /* Only used in messages: a lock without a pid still works. */
+    }
+}
+
+struct sync_lock *sync_lock_acquire(const char *db_path, int timeout_seconds,
+                                    struct hs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.lock", db_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        hs_error_set(err, HS_ERR_FINAL, "cannot open the lock file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    time_t deadline = time(NULL) + (timeout_seconds > 0 ? timeout_seconds : 0);
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK || time(NULL) >= deadline || hs_interrupted) {
+            long pid = holder_pid(fd);
+            hs_error_set(err, HS_ERR_FINAL,
+                         "another health-sync sync (pid %ld) is using %s; waited %d s "
+                         "(see --lock-timeout)",
+                         pid, db_path, timeout_seconds > 0 ? timeout_seconds : 0);
+            close(fd);
+            return NULL;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    record_owner(fd);
+    struct sync_lock *l = malloc(sizeof *l);
+    if (!l) {
+        close(fd);
+        hs_error_set(err, HS_ERR_FINAL, "out of memory");
+        return NULL;
+    }
+    l->fd = fd;
+    return l;
+}
+
+void sync_lock_release(struct sync_lock *l)
+{
+    if (!l)
+        return;
+    if (ftruncate(l->fd, 0) != 0) {
+        /* the pid left behind is harmless: flock is what counts */
+    }
+    close(l->fd); /* closing drops the flock */
+    free(l);
+}

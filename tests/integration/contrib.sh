@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What ships under contrib/ and man/: the systemd units verify, the man page
+# renders, the completions load and offer the commands.
+source "$(dirname "$0")/lib.sh"
+mkdir units
+cp "$ROOT"/contrib/systemd/health-sync.* units/
+sed -i "s#/usr/local/bin/health-sync#$HS#" units/health-sync.service
+if command -v systemd-analyze >/dev/null; then
+    check "the systemd service and timer pass systemd-analyze verify" \
+        systemd-analyze verify --man=no units/health-sync.timer units/health-sync.service
+else
+    echo "# systemd-analyze not installed: unit verification not run"
+fi
+check "the timer runs the service's sync with a lock timeout" eval 'grep -q "sync --lock-timeout" units/health-sync.service && grep -q "OnCalendar=" units/health-sync.timer'
+check "the cron example runs sync with a lock timeout" grep -q "sync --lock-timeout" "$ROOT/contrib/cron.example"
+if command -v man >/dev/null; then
+    check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init-db auth sync status export; do grep -q "^ *$c" man.txt || exit 1; done'
+else
+    echo "# man not installed: rendering not checked"
+fi
+check "bash completion offers the commands" eval \
+    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync s); COMP_CWORD=1; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "sync status" ]'
+check "bash completion offers providers after sync --providers" eval \
+    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync sync o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "oura" ]'
+check "the zsh completion is a #compdef file naming every command" eval \
+    'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init-db auth sync status export; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
+finish

@@ -1,0 +1,254 @@
+/* Unit tests of json: Python truthiness, first()/str(), json.dumps-compatible
+ * serialisation, float repr and the canonical hash (spec, Conventions). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* Parses text (order preserved, as the providers decode) or fails the test. */
+static json_t *parse(const char *text)
+{
+    char why[200];
+    json_t *v = json_parse_body(text, strlen(text), why, sizeof why);
+    if (!v)
+        fail_msg("cannot parse %s: %s", text, why);
+    return v;
+}
+
+/* json_dump_python of text, compared with the expected bytes. */
+static void expect_dump(const char *text, bool sort_keys, const char *expected)
+{
+    json_t *v = parse(text);
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_dump_python(v, sort_keys, &b), 0);
+    assert_string_equal(b.data, expected);
+    buf_free(&b);
+    json_decref(v);
+}
+
+static void expect_double(double d, const char *expected)
+{
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_format_double(d, &b), 0);
+    if (strcmp(b.data, expected) != 0)
+        fail_msg("json_format_double(%.17g) = %s, Python repr is %s", d, b.data, expected);
+    buf_free(&b);
+}
+
+static void expect_str(json_t *v, const char *expected)
+{
+    char *s = json_strdup(v);
+    assert_non_null(s);
+    assert_string_equal(s, expected);
+    free(s);
+    json_decref(v);
+}
+
+static void test_truthy(void **state)
+{
+    (void)state;
+    const char *falsy[] = {"null", "false", "\"\"", "0", "0.0", "[]", "{}"};
+    const char *truthy[] = {"true", "\"0\"", "\" \"", "1", "-1", "0.5", "[0]", "{\"a\":null}"};
+    for (size_t i = 0; i < sizeof falsy / sizeof *falsy; i++) {
+        json_t *v = parse(falsy[i]);
+        if (json_truthy(v))
+            fail_msg("%s should be falsy", falsy[i]);
+        json_decref(v);
+    }
+    for (size_t i = 0; i < sizeof truthy / sizeof *truthy; i++) {
+        json_t *v = parse(truthy[i]);
+        if (!json_truthy(v))
+            fail_msg("%s should be truthy", truthy[i]);
+        json_decref(v);
+    }
+    assert_false(json_truthy(NULL)); /* a missing field */
+}
+
+static void test_first(void **state)
+{
+    (void)state;
+    json_t *o = parse("{\"id\":0,\"day\":\"\",\"timestamp\":\"2024-01-02\",\"start_time\":\"x\"}");
+    /* An id of 0 and an empty day are skipped, as in the seed. */
+    json_t *v = JSON_FIRST(o, "id", "day", "timestamp", "start_time");
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v), "2024-01-02");
+    v = JSON_FIRST(o, "start_time", "timestamp");
+    assert_string_equal(json_string_value(v), "x");
+    assert_null(JSON_FIRST(o, "id", "day", "missing"));
+    json_decref(o);
+
+    json_t *arr = parse("[1,2]");
+    assert_null(JSON_FIRST(arr, "id")); /* not an object */
+    json_decref(arr);
+    assert_null(JSON_FIRST(NULL, "id"));
+}
+
+static void test_str(void **state)
+{
+    (void)state;
+    expect_str(json_string("abc"), "abc");
+    expect_str(json_string(""), "");
+    /* Ids beyond 2^32 (Strava activities, Withings grpid). */
+    expect_str(json_integer(12345678901234LL), "12345678901234");
+    expect_str(json_integer(-7), "-7");
+    expect_str(json_real(1.0), "1.0");
+    expect_str(json_real(0.1), "0.1");
+    expect_str(json_true(), "True");
+    expect_str(json_false(), "False");
+
+    json_t *bad[] = {json_null(), json_array(), json_object()};
+    for (size_t i = 0; i < 3; i++) {
+        assert_null(json_strdup(bad[i]));
+        struct buf b = BUF_INIT;
+        assert_int_equal(json_str(bad[i], &b), -1);
+        buf_free(&b);
+        json_decref(bad[i]);
+    }
+    assert_null(json_strdup(NULL));
+
+    /* json_str appends. */
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "id:");
+    json_t *n = json_integer(42);
+    assert_int_equal(json_str(n, &b), 0);
+    assert_string_equal(b.data, "id:42");
+    json_decref(n);
+    buf_free(&b);
+}
+
+static void test_format_double(void **state)
+{
+    (void)state;
+    /* Expected values: python3 -c 'print(repr(X))' */
+    expect_double(1.0, "1.0");
+    expect_double(0.1, "0.1");
+    expect_double(1e-05, "1e-05");
+    expect_double(1e16, "1e+16");
+    expect_double(1e15, "1000000000000000.0");
+    expect_double(1234567.0, "1234567.0");
+    expect_double(0.0001, "0.0001");
+    expect_double(1.5e-07, "1.5e-07");
+    expect_double((double)123456789012345678LL, "1.2345678901234568e+17");
+    expect_double(-2.5, "-2.5");
+    expect_double(100.0, "100.0");
+    expect_double(123456789.123, "123456789.123");
+    expect_double(0.30000000000000004, "0.30000000000000004");
+    expect_double(1e22, "1e+22");
+    expect_double(5e-324, "5e-324");
+    expect_double(1.7976931348623157e308, "1.7976931348623157e+308");
+    expect_double(0.0, "0.0");
+    expect_double(-0.0, "-0.0");
+}
+
+static void test_dump_python(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; v=json.loads(TEXT);
+     *   print(json.dumps(v, separators=(",",":"), ensure_ascii=True[, sort_keys=True]))' */
+    const char *text = "{\"b\":1,\"a\":[true,false,null,\"q\\\"b\\\\s/n\\nt\\tc\\u0001\"],"
+                       "\"\u00e9\":\"\u65e5\u672c\U0001F389\",\"f\":1.5}";
+    expect_dump(text, false,
+                "{\"b\":1,\"a\":[true,false,null,\"q\\\"b\\\\s/n\\nt\\tc\\u0001\"],"
+                "\"\\u00e9\":\"\\u65e5\\u672c\\ud83c\\udf89\",\"f\":1.5}");
+    expect_dump(text, true,
+                "{\"a\":[true,false,null,\"q\\\"b\\\\s/n\\nt\\tc\\u0001\"],\"b\":1,\"f\":1.5,"
+                "\"\\u00e9\":\"\\u65e5\\u672c\\ud83c\\udf89\"}");
+
+    /* Every control spelling, DEL and '/' left alone. */
+    expect_dump("[\"\\b\\f\\r\\u001f\\u007f/\"]", false, "[\"\\b\\f\\r\\u001f\x7f/\"]");
+    /* Sorting is by code point at every depth (UTF-8 byte order agrees). */
+    expect_dump(
+        "{\"\U0001F600\":1,\"\u65e5\":2,\"\u00e9\":3,\"z\":{\"y\":1,\"x\":[{\"d\":1,\"c\":2}]},"
+        "\"Z\":4}",
+        true,
+        "{\"Z\":4,\"z\":{\"x\":[{\"c\":2,\"d\":1}],\"y\":1},\"\\u00e9\":3,\"\\u65e5\":2,"
+        "\"\\ud83d\\ude00\":1}");
+    expect_dump("{}", true, "{}");
+    expect_dump("[]", false, "[]");
+    expect_dump("[1.0,1e16,-0.5,12345678901234]", false, "[1.0,1e+16,-0.5,12345678901234]");
+
+    /* An embedded NUL (jansson keeps the length). */
+    json_t *s = json_stringn("a\0b", 3);
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_dump_python(s, false, &b), 0);
+    assert_string_equal(b.data, "\"a\\u0000b\"");
+    buf_free(&b);
+    json_decref(s);
+}
+
+static void test_hash(void **state)
+{
+    (void)state;
+    char h[65];
+    /* python3 -c 'import json,hashlib; v=json.loads(
+     *   "{\"id\":12345678901,\"name\":\"Morning Run\",\"tags\":[\"a\",\"b\"],
+     *     \"nested\":{\"z\":1,\"a\":0.1},\"city\":\"Z\u00fcrich\"}");
+     *   print(hashlib.sha256(json.dumps(v, sort_keys=True, separators=(",",":"),
+     *   ensure_ascii=True).encode()).hexdigest())' */
+    const char *expected = "5b5cc27792b04b217504424993e690854da0c39448fafeaac6ab66cfdadb6756";
+    json_t *v = parse("{\"id\":12345678901,\"name\":\"Morning Run\",\"tags\":[\"a\",\"b\"],"
+                      "\"nested\":{\"z\":1,\"a\":0.1},\"city\":\"Z\u00fcrich\"}");
+    assert_int_equal(json_hash(v, h), 0);
+    assert_string_equal(h, expected);
+    json_decref(v);
+
+    /* Key order in the input does not matter. */
+    v = parse("{\"city\":\"Z\u00fcrich\",\"nested\":{\"a\":0.1,\"z\":1},\"tags\":[\"a\",\"b\"],"
+              "\"name\":\"Morning Run\",\"id\":12345678901}");
+    assert_int_equal(json_hash(v, h), 0);
+    assert_string_equal(h, expected);
+    json_decref(v);
+
+    /* python3 -c 'import json,hashlib; print(hashlib.sha256(json.dumps({},
+     *   sort_keys=True, separators=(",",":")).encode()).hexdigest())' */
+    v = json_object();
+    assert_int_equal(json_hash(v, h), 0);
+    assert_string_equal(h, "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    json_decref(v);
+
+    /* python3 -c 'import json,hashlib; print(hashlib.sha256(json.dumps(
+     *   {"type":"unknown","x":[1,2.5,None,True]}, sort_keys=True,
+     *   separators=(",",":")).encode()).hexdigest())' */
+    v = parse("{\"x\":[1,2.5,null,true],\"type\":\"unknown\"}");
+    assert_int_equal(json_hash(v, h), 0);
+    assert_string_equal(h, "48737499636f73c7a3faedc28663586bb444c7a3f2ffa67f83b04d86c8e71fdd");
+    assert_int_equal(strlen(h), 64);
+    json_decref(v);
+}
+
+static void test_parse_body(void **state)
+{
+    (void)state;
+    char why[200] = "";
+    json_t *v = json_parse_body("{\"z\":1,\"a\":2}", 13, why, sizeof why);
+    assert_non_null(v);
+    /* Received order is kept for payload_json. */
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_dump_python(v, false, &b), 0);
+    assert_string_equal(b.data, "{\"z\":1,\"a\":2}");
+    buf_free(&b);
+    json_decref(v);
+
+    assert_null(json_parse_body("{\"a\":\n}", 7, why, sizeof why));
+    assert_non_null(strstr(why, "invalid JSON at line 2"));
+    assert_null(json_parse_body("", 0, why, sizeof why));
+    assert_null(json_parse_body(NULL, 0, NULL, 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_truthy),      cmocka_unit_test(test_first),
+        cmocka_unit_test(test_str),         cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_dump_python), cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_parse_body),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
