@@ -110,7 +110,7 @@ int fake_error(struct fake_response *resp, int status, const char *fmt, ...)
 
 void fake_add_header(struct fake_response *resp, const char *name, const char *value)
 {
-    if (resp->nheaders >= 4)
+    if (resp->nheaders >= (int)(sizeof resp->headers / sizeof resp->headers[0]))
         return;
     snprintf(resp->headers[resp->nheaders][0], sizeof resp->headers[0][0], "%s", name);
     snprintf(resp->headers[resp->nheaders][1], sizeof resp->headers[0][1], "%s", value);

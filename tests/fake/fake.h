@@ -55,12 +55,14 @@ struct fake_response {
     int status;
     char *body;                /* malloc'ed, or NULL */
     const char *content_type;  /* default application/json */
-    char headers[4][2][2100];  /* extra headers: name, value */
+    char headers[8][2][2100];  /* extra headers: name, value */
     int nheaders;
     bool drop;                 /* close the connection without answering */
 };
 
-/* A query parameter or form field (form first for POST), or NULL. */
+/* A query parameter or form field (form first for POST), or NULL.  A form
+ * value lives in a per-thread buffer that the next call overwrites: copy it
+ * or use it before asking for another. */
 const char *fake_arg(const struct fake_request *req, const char *name);
 /* A request header, or NULL. */
 const char *fake_header(const struct fake_request *req, const char *name);
