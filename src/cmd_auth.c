@@ -37,6 +37,10 @@ static int parse_auth_args(struct cli *cli, struct auth_args *a)
         } else if (!strcmp(arg, "--listen-port") && has_value) {
             if (parse_port(cli->argv[++i], &a->ctx.listen_port) < 0)
                 return cli_usage_error("auth", "--listen-port needs a port number (0-65535)");
+        } else if (!strcmp(arg, "--timeout") && has_value) {
+            if (parse_port(cli->argv[++i], &a->ctx.timeout_seconds) < 0 ||
+                a->ctx.timeout_seconds == 0)
+                return cli_usage_error("auth", "--timeout needs seconds (1-65535)");
         } else if (!strcmp(arg, "--no-browser")) {
             a->ctx.open_browser = false;
         } else if (arg[0] == '-') {

@@ -36,7 +36,7 @@ int authflow_authorize(struct auth_ctx *a, const char *authorize_url,
         .listen_host = a->listen_host,
         .listen_port = a->listen_port,
         .expected_state = state,
-        .timeout_seconds = 300,
+        .timeout_seconds = a->timeout_seconds > 0 ? a->timeout_seconds : 300,
         .read_stdin = a->read_stdin,
     };
     int rc = oauth_wait_for_code(&w, cb, err);

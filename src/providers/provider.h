@@ -41,6 +41,7 @@ struct auth_ctx {
     int listen_port;          /* 0 = the redirect_uri's port */
     bool open_browser;
     bool read_stdin;
+    int timeout_seconds; /* how long to wait for the authorization; 0 = 300 */
 };
 
 struct provider {

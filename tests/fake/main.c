@@ -8,6 +8,7 @@
  *   GET  /_admin/stats          request counts per provider and per path
  *   POST /_admin/reset-stats
  *   POST /_admin/config?error_rate=&drop_rate=&rate429=&latency_ms=&token_ttl=
+ *   POST /_admin/revoke?provider=P  revoke every token of P
  *   POST /_admin/<provider>/<action>?...   data changes (see each provider)
  */
 #include "fake.h"
@@ -87,6 +88,12 @@ static int handle_admin(struct fake_request *req, struct fake_response *resp)
         return admin_stats(resp, true);
     if (!strcmp(p, "config"))
         return admin_config(req, resp);
+    if (!strcmp(p, "revoke") && fake_arg(req, "provider")) {
+        /* Every token of the provider, refresh tokens included: the user
+         * revoked the application's access. */
+        fake_revoke(fake_arg(req, "provider"));
+        return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
+    }
     for (const struct fake_provider *const *f = fakes; *f; f++) {
         size_t n = strlen((*f)->name);
         if (!strncmp(p, (*f)->name, n) && p[n] == '/' && (*f)->admin)

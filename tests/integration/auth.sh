@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The OAuth2 authorization step, with Strava and Oura against the fake: the
+# browser redirect, paste mode (URL, query, bare code), a wrong state, an
+# error= callback, other paths, a timeout, and a revoked refresh token.
+source "$(dirname "$0")/lib.sh"
+start_fake --years 1
+write_config strava oura
+
+# start_auth PROVIDER [options]: `auth` in the background, stdin from a fifo;
+# waits for the authorize URL and sets AUTH_URL, AUTH_PID.
+start_auth() {
+    rm -f "$tmp/in" && mkfifo "$tmp/in"
+    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$@" --no-browser <"$tmp/in" >"$OUT" 2>&1 &
+    AUTH_PID=$!
+    exec 7>"$tmp/in" # keep the fifo open: stdin stays readable
+    AUTH_URL=""
+    for _ in $(seq 200); do
+        AUTH_URL=$(grep -m1 -E '^https?://' "$OUT" || true)
+        [ -n "$AUTH_URL" ] && break
+        sleep 0.02
+    done
+    sleep 0.2
+}
+finish_auth() { exec 7>&-; wait "$AUTH_PID"; local rc=$?; cat "$OUT" >>"$tmp/all-output"; return $rc; }
+# The redirect the fake's authorize endpoint answers with (what a browser would follow).
+redirect_of() { curl -s -o /dev/null -w '%{redirect_url}' "$1"; }
+
+start_auth strava
+check "the authorize URL carries client_id, redirect_uri, scope, approval_prompt and a state" eval \
+    '[[ "$AUTH_URL" == *client_id=fake-strava-client* && "$AUTH_URL" == *redirect_uri=* && "$AUTH_URL" == *scope=read%2Cactivity%3Aread_all* && "$AUTH_URL" == *approval_prompt=auto* && "$AUTH_URL" =~ state=[A-Za-z0-9_-]{22} ]]'
+state=$(sed 's/.*state=\([^&]*\).*/\1/' <<<"$AUTH_URL")
+strava_port=$(sed 's/.*redirect_uri=http%3A%2F%2F[^%]*%3A\([0-9]*\).*/\1/' <<<"$AUTH_URL")
+check "...the listener answers 404 on other paths" eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$strava_port/favicon.ico")" 404
+redirect=$(redirect_of "$AUTH_URL")
+echo "$redirect" >&7
+check "paste mode: the pasted redirect URL completes the authorization" eval 'finish_auth && has "Stored Strava token"'
+check "...and the token is stored with its expiry" eq "$(sql "SELECT provider, expires_at IS NOT NULL FROM oauth_tokens")" "strava|1"
+
+start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+echo "?${redirect#*\?}" >&7
+check "paste mode: a pasted query string works too" eval 'finish_auth && has "Stored Strava token"'
+
+start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+code=$(sed 's/.*code=\([^&]*\).*/\1/' <<<"$redirect")
+printf 'not a code\n%s\n' "$code" >&7
+check "paste mode: a line with spaces is refused, then a bare code is accepted" eval 'finish_auth && has "still waiting" && has "Stored Strava token"'
+
+start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+curl -s -o /dev/null "${redirect/state=/state=forged}"
+check "a callback whose state differs is rejected" eval '! finish_auth && has "state does not match"'
+
+start_auth strava
+state=$(sed 's/.*state=\([^&]*\).*/\1/' <<<"$AUTH_URL")
+curl -s -o /dev/null "http://127.0.0.1:$strava_port/callback?error=access_denied&state=$state"
+check "an error= callback ends with the provider's error" eval '! finish_auth && has "Strava auth error: access_denied"'
+
+start_auth strava --timeout 1
+check "no callback within --timeout ends with a clear message" eval '! finish_auth && has "timed out"'
+
+start_auth oura
+curl -s -L -o /dev/null "$AUTH_URL"
+check "auth oura by browser redirect" eval 'finish_auth && has "Stored Oura token"'
+check "the tokens of both providers are stored" eq "$(sql "SELECT COUNT(*) FROM oauth_tokens")" 2
+check "a sync with both works" run 0 sync
+curl -s -X POST "$FAKE/_admin/config?token_ttl=0" >/dev/null
+check "expired access tokens are refreshed (rotated refresh tokens kept)" run 0 sync
+curl -s -X POST "$FAKE/_admin/config?token_ttl=3600" >/dev/null
+check "...the stored refresh tokens changed" eval '[ "$(sql "SELECT COUNT(DISTINCT refresh_token) FROM oauth_tokens")" = 2 ]'
+curl -s -X POST "$FAKE/_admin/revoke?provider=strava" >/dev/null
+check "a revoked refresh token fails Strava with a hint to run auth, exit 1" eval 'run 1 sync && has "health-sync auth strava"'
+check "...while Oura still syncs" eval 'grep -q "oura: ok" "$OUT"'
+check "no secret appears in any output" no_secrets
+finish
