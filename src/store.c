@@ -39,9 +39,7 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS idx_sync_runs_status ON sync_runs(status, started_at DESC);";
 
 enum stmt_id {
-    ST_GET_RECORD,
-    ST_INSERT_RECORD,
-    ST_UPDATE_RECORD,
+    ST_UPSERT_RECORD,
     ST_DELETE_RECORD,
     ST_GET_STATE,
     ST_SET_STATE,
@@ -49,14 +47,19 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_GET_RECORD] = "SELECT start_time, end_time, source_updated_at, payload_json FROM records"
-                      " WHERE provider=?1 AND resource=?2 AND record_id=?3",
-    [ST_INSERT_RECORD] = "INSERT INTO records (provider, resource, record_id, start_time, end_time,"
-                         " source_updated_at, payload_json, fetched_at)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ST_UPDATE_RECORD] = "UPDATE records SET start_time=?4, end_time=?5, source_updated_at=?6,"
-                         " payload_json=?7, fetched_at=?8"
-                         " WHERE provider=?1 AND resource=?2 AND record_id=?3",
+    /* One statement: insert, or overwrite only when something differs, so
+     * that sqlite3_changes() tells unchanged rows apart (no write for them). */
+    [ST_UPSERT_RECORD] =
+        "INSERT INTO records (provider, resource, record_id, start_time, end_time,"
+        " source_updated_at, payload_json, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT(provider, resource, record_id) DO UPDATE SET"
+        " start_time=excluded.start_time, end_time=excluded.end_time,"
+        " source_updated_at=excluded.source_updated_at, payload_json=excluded.payload_json,"
+        " fetched_at=excluded.fetched_at"
+        " WHERE records.payload_json IS NOT excluded.payload_json"
+        " OR records.start_time IS NOT excluded.start_time"
+        " OR records.end_time IS NOT excluded.end_time"
+        " OR records.source_updated_at IS NOT excluded.source_updated_at",
     [ST_DELETE_RECORD] = "DELETE FROM records WHERE provider=?1 AND resource=?2 AND record_id=?3",
     [ST_GET_STATE] = "SELECT watermark, cursor, extra_json, updated_at FROM sync_state"
                      " WHERE provider=?1 AND resource=?2",
@@ -70,6 +73,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct store {
     sqlite3 *db;
     char *path;
+    time_t fetched_at_time;
+    char fetched_at[TIME_ISO_LEN];
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -250,53 +255,36 @@ static void bind_key(sqlite3_stmt *st, const char *provider, const char *resourc
     bind_text(st, 3, record_id);
 }
 
-static bool same_text(sqlite3_stmt *st, int col, const char *v)
+/* fetched_at: formatted once per second, not once per row. */
+static const char *fetched_at_now(struct store *s)
 {
-    const char *have = (const char *)sqlite3_column_text(st, col);
-    if (!have || !v)
-        return !have && !v;
-    return strcmp(have, v) == 0;
-}
-
-/* Whether the stored row exists (1) and equals r (2), 0 when absent. */
-static int compare_existing(struct store *s, const struct record *r, struct hs_error *err)
-{
-    sqlite3_stmt *st = stmt(s, ST_GET_RECORD);
-    bind_key(st, r->provider, r->resource, r->record_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_error(s, err, "cannot read a record");
-    bool same = same_text(st, 0, r->start_time) && same_text(st, 1, r->end_time) &&
-                same_text(st, 2, r->source_updated_at) && same_text(st, 3, r->payload_json);
-    sqlite3_reset(st);
-    return same ? 2 : 1;
+    time_t now = time_now();
+    if (now != s->fetched_at_time) {
+        time_format_iso(now, s->fetched_at);
+        s->fetched_at_time = now;
+    }
+    return s->fetched_at;
 }
 
 int store_upsert_record(struct store *s, const struct record *r, enum upsert_result *result,
                         struct hs_error *err)
 {
-    int existing = compare_existing(s, r, err);
-    if (existing < 0)
-        return -1;
-    if (existing == 2) {
-        *result = UPSERT_UNCHANGED;
-        return 0;
-    }
-    char now[TIME_ISO_LEN];
-    now_iso(now);
-    sqlite3_stmt *st = stmt(s, existing ? ST_UPDATE_RECORD : ST_INSERT_RECORD);
+    sqlite3_stmt *st = stmt(s, ST_UPSERT_RECORD);
     bind_key(st, r->provider, r->resource, r->record_id);
     bind_text(st, 4, r->start_time);
     bind_text(st, 5, r->end_time);
     bind_text(st, 6, r->source_updated_at);
     bind_text(st, 7, r->payload_json);
-    bind_text(st, 8, now);
+    bind_text(st, 8, fetched_at_now(s));
+    /* An insert sets the last rowid; the DO UPDATE branch leaves it alone. */
+    sqlite3_set_last_insert_rowid(s->db, 0);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_error(s, err, "cannot write a record");
     sqlite3_reset(st);
-    *result = existing ? UPSERT_UPDATED : UPSERT_INSERTED;
+    if (sqlite3_changes(s->db) == 0)
+        *result = UPSERT_UNCHANGED;
+    else
+        *result = sqlite3_last_insert_rowid(s->db) != 0 ? UPSERT_INSERTED : UPSERT_UPDATED;
     return 0;
 }
 
