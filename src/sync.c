@@ -264,6 +264,172 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
     return task_request_json(t, &req, out, err);
 }
 
+/* ---------------------------------------------------------------- fetch ahead */
+
+struct fetch_job {
+    json_t **pages;
+    size_t n_pages, cap_pages, taken;
+    bool done;
+    int rc;
+    struct hs_error err;
+};
+
+struct fetch_ahead {
+    struct task *task;
+    char *const *urls;
+    size_t n, ahead;
+    next_url_fn next_url;
+    struct fetch_job *jobs;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    size_t next_job, consumed;
+    bool stop;
+};
+
+static void fetch_job_pages(struct fetch_ahead *f, size_t i)
+{
+    struct fetch_job *job = &f->jobs[i];
+    char *url = strdup(f->urls[i]);
+    int rc = url ? 0 : hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
+    while (rc == 0 && url && !f->stop) {
+        json_t *page = NULL;
+        rc = task_get_json(f->task, url, &page, &job->err);
+        char *next = rc == 0 ? f->next_url(url, page) : NULL;
+        free(url);
+        url = next;
+        pthread_mutex_lock(&f->lock);
+        if (rc == 0 && job->n_pages == job->cap_pages) {
+            size_t cap = job->cap_pages ? job->cap_pages * 2 : 8;
+            json_t **grown = realloc(job->pages, cap * sizeof *grown);
+            if (grown) {
+                job->pages = grown;
+                job->cap_pages = cap;
+            } else {
+                rc = hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
+            }
+        }
+        if (rc == 0)
+            job->pages[job->n_pages++] = page;
+        else
+            json_decref(page);
+        pthread_cond_broadcast(&f->changed);
+        pthread_mutex_unlock(&f->lock);
+    }
+    free(url);
+    pthread_mutex_lock(&f->lock);
+    job->rc = rc;
+    job->done = true;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void *fetch_worker(void *arg)
+{
+    struct fetch_ahead *f = arg;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (!f->stop && f->next_job < f->n && f->next_job >= f->consumed + f->ahead)
+            pthread_cond_wait(&f->changed, &f->lock);
+        if (f->stop || f->next_job >= f->n)
+            break;
+        size_t i = f->next_job++;
+        pthread_mutex_unlock(&f->lock);
+        fetch_job_pages(f, i);
+        pthread_mutex_lock(&f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* The next page of job i for the consumer: 1 with *page set (NULL at the
+ * job's end), or -1 when the job failed. */
+static int take_page(struct fetch_ahead *f, size_t i, json_t **page, struct hs_error *err)
+{
+    struct fetch_job *job = &f->jobs[i];
+    pthread_mutex_lock(&f->lock);
+    while (job->taken == job->n_pages && !job->done)
+        pthread_cond_wait(&f->changed, &f->lock);
+    int rc = 1;
+    if (job->taken < job->n_pages) {
+        *page = job->pages[job->taken];
+        job->pages[job->taken++] = NULL;
+    } else if (job->rc < 0) {
+        *err = job->err;
+        rc = -1;
+    } else {
+        *page = NULL;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static int consume_jobs(struct fetch_ahead *f, fetched_page_fn on_page, void *arg, struct hs_error *err)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        json_t *page = NULL;
+        int rc;
+        do {
+            page = NULL;
+            rc = take_page(f, i, &page, err);
+            if (rc > 0)
+                rc = on_page(f->task, i, page, arg, err) < 0 ? -1 : 1;
+            json_decref(page);
+        } while (rc > 0 && page);
+        if (rc < 0)
+            return -1;
+        pthread_mutex_lock(&f->lock);
+        f->consumed++;
+        pthread_cond_broadcast(&f->changed);
+        pthread_mutex_unlock(&f->lock);
+    }
+    return 0;
+}
+
+int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
+                     fetched_page_fn on_page, void *arg, struct hs_error *err)
+{
+    if (n == 0)
+        return 0;
+    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
+                            .next_url = next_url};
+    f.jobs = calloc(n, sizeof *f.jobs);
+    if (!f.jobs)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    pthread_mutex_init(&f.lock, NULL);
+    pthread_cond_init(&f.changed, NULL);
+    size_t nthreads = f.ahead < n ? f.ahead : n, started = 0;
+    pthread_t threads[64];
+    for (size_t i = 0; i < nthreads && i < 64; i++)
+        if (pthread_create(&threads[started], NULL, fetch_worker, &f) == 0)
+            started++;
+    int rc = started ? consume_jobs(&f, on_page, arg, err)
+                     : hs_error_set(err, HS_ERR_FINAL, "cannot start a thread");
+    pthread_mutex_lock(&f.lock);
+    f.stop = true;
+    pthread_cond_broadcast(&f.changed);
+    pthread_mutex_unlock(&f.lock);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t p = 0; p < f.jobs[i].n_pages; p++)
+            json_decref(f.jobs[i].pages[p]);
+        free(f.jobs[i].pages);
+    }
+    free(f.jobs);
+    pthread_cond_destroy(&f.changed);
+    pthread_mutex_destroy(&f.lock);
+    return rc;
+}
+
+size_t run_max_concurrency(const struct provider_run *r)
+{
+    long long n = config_int(r->cfg, "app", "max_concurrency");
+    for (const struct config_key *k = r->provider->config_keys; k->name; k++)
+        if (!strcmp(k->name, "max_concurrency") && run_config_int(r, k->name) < n)
+            n = run_config_int(r, k->name);
+    return n < 1 ? 1 : (size_t)n;
+}
+
 /* ---------------------------------------------------------------- records */
 
 static struct task_state *state_of(const struct task *t)
@@ -725,13 +891,8 @@ static size_t resource_threads(const struct provider_run *run, size_t count)
 {
     if (!run->provider->parallel_resources)
         return 1;
-    long long n = config_int(run->cfg, "app", "max_concurrency");
-    for (const struct config_key *k = run->provider->config_keys; k->name; k++)
-        if (!strcmp(k->name, "max_concurrency") && run_config_int(run, k->name) < n)
-            n = run_config_int(run, k->name);
-    if (n > (long long)count)
-        n = (long long)count;
-    return n < 1 ? 1 : (size_t)n;
+    size_t n = run_max_concurrency(run);
+    return n > count ? (count ? count : 1) : n;
 }
 
 static void run_resources(struct provider_run *run, struct provider_result *result)

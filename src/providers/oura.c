@@ -27,6 +27,7 @@
 #include "log.h"
 #include "timeutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,19 +517,20 @@ static time_t full_pass_start(struct task *t)
     time_t start_date;
     if (time_parse_date(run_config_str(t->run, "start_date"), &start_date) < 0)
         start_date = 0;
+    /* Resources run in parallel: the first to get here probes, the others wait. */
+    static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&probe_lock);
     struct oura_run *o = t->run->data;
-    if (!o) {
-        o = calloc(1, sizeof *o);
-        if (!o)
-            return start_date;
+    if (!o && (o = calloc(1, sizeof *o)))
         t->run->data = o;
-    }
-    if (!o->earliest_known) {
+    if (o && !o->earliest_known) {
         time_t earliest = probe_earliest_day(t, start_date);
         o->earliest = earliest - (earliest > start_date ? (time_t)EARLIEST_MARGIN_DAYS * DAY : 0);
         o->earliest_known = true;
     }
-    return o->earliest > start_date ? o->earliest : start_date;
+    time_t start = o && o->earliest > start_date ? o->earliest : start_date;
+    pthread_mutex_unlock(&probe_lock);
+    return start;
 }
 
 /* First day to ask: the watermark's day minus overlap_days; in a full pass
@@ -622,32 +624,71 @@ static time_t heartrate_start(struct task *t)
     return resume ? at - DAY : full_pass_start(t);
 }
 
+/* The same URL with the reply's next_token, or NULL on the last page. */
+static char *next_page_url(const char *url, const json_t *page)
+{
+    const char *token = json_string_value(json_object_get(page, "next_token"));
+    if (!token || !*token)
+        return NULL;
+    struct buf next = BUF_INIT;
+    /* Drop an earlier next_token: it is always the last parameter. */
+    const char *old = strstr(url, "&next_token=");
+    buf_add(&next, url, old ? (size_t)(old - url) : strlen(url));
+    http_url_add_param(&next, "next_token", token);
+    return buf_detach(&next);
+}
+
+struct heartrate_windows {
+    char **urls;
+    char (*ends)[TIME_ISO_LEN];
+    size_t n;
+    long count; /* samples in the window being stored */
+};
+
+/* Stores a window's pages; after its last page, commits with the window's
+ * end as the watermark (windows are handed over in order). */
+static int put_heartrate_page(struct task *t, size_t job, json_t *page, void *arg,
+                              struct hs_error *err)
+{
+    struct heartrate_windows *w = arg;
+    if (page)
+        return each_document(t, page, put_heartrate, &w->count, err);
+    task_progress(t, "window %zu of %zu (to %.10s): %ld samples", job + 1, w->n, w->ends[job],
+                  w->count);
+    w->count = 0;
+    return task_commit(t, w->ends[job], NULL, err);
+}
+
+/* 30-day windows (Oura rejects longer ones), fetched a few at a time. */
 static int sync_heartrate(struct task *t, struct hs_error *err)
 {
-    time_t end = t->run->now;
-    time_t cur = heartrate_start(t);
+    time_t end = t->run->now, start = heartrate_start(t);
+    size_t n = (size_t)((end - start + HEARTRATE_WINDOW_DAYS * DAY - 1) /
+                        (HEARTRATE_WINDOW_DAYS * DAY));
+    if (n == 0)
+        n = 1;
+    struct heartrate_windows w = {calloc(n, sizeof *w.urls), calloc(n, sizeof *w.ends), n, 0};
     char *base = collection_url(t->run, "heartrate");
-    int rc = 0;
-    do {
-        time_t hi = cur + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
-        if (hi > end)
-            hi = end;
-        char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
-        time_format_iso(cur < hi ? cur : hi, a);
-        time_format_iso(hi, b);
+    int rc = w.urls && w.ends && base ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        time_t lo = start + (time_t)i * HEARTRATE_WINDOW_DAYS * DAY;
+        time_t hi = lo + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
+        char a[TIME_ISO_LEN];
+        time_format_iso(lo < end ? lo : end, a);
+        time_format_iso(hi < end ? hi : end, w.ends[i]);
         struct buf url = BUF_INIT;
         buf_adds(&url, base);
         http_url_add_param(&url, "start_datetime", a);
-        http_url_add_param(&url, "end_datetime", b);
-        long count = 0;
-        rc = list_all(t, url.data, false, put_heartrate, &count, err);
-        buf_free(&url);
-        if (rc == 0) {
-            task_progress(t, "%.10s..%.10s: %ld samples", a, b, count);
-            rc = task_commit(t, b, NULL, err);
-        }
-        cur = hi;
-    } while (rc == 0 && cur < end);
+        http_url_add_param(&url, "end_datetime", w.ends[i]);
+        w.urls[i] = buf_detach(&url);
+    }
+    if (rc == 0)
+        rc = task_fetch_ahead(t, w.urls, n, run_max_concurrency(t->run), next_page_url,
+                              put_heartrate_page, &w, err);
+    for (size_t i = 0; w.urls && i < n; i++)
+        free(w.urls[i]);
+    free(w.urls);
+    free(w.ends);
     free(base);
     return rc;
 }
@@ -678,6 +719,7 @@ const struct provider oura_provider = {
     .name = "oura",
     .title = "Oura",
     .auth = AUTH_OAUTH2,
+    .parallel_resources = true,
     .config_keys = oura_keys,
     .resources = oura_resources,
     .authenticate = oura_authenticate,

@@ -124,6 +124,20 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
 /* GET url (see task_request_json). */
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err);
 
+/* Listings fetched ahead, in parallel: job i is urls[i] followed by the
+ * continuation pages next_url() names (NULL: the job is complete).  The
+ * pages are handed to on_page in job order, on the calling thread (the only
+ * one that touches the task's queue), and after a job's last page on_page
+ * is called once more with page NULL (commit there).  At most `ahead` jobs
+ * are fetched before the caller has consumed them, so memory stays bounded. */
+typedef char *(*next_url_fn)(const char *url, const json_t *page);
+typedef int (*fetched_page_fn)(struct task *t, size_t job, json_t *page, void *arg,
+                               struct hs_error *err);
+int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
+                     fetched_page_fn on_page, void *arg, struct hs_error *err);
+/* How many requests of this provider may be in flight at once. */
+size_t run_max_concurrency(const struct provider_run *r);
+
 /* ---- records ---- */
 /* Queues an upsert of a record of this task's resource (payload serialised
  * as the Python tool does: compact, ASCII, keys in received order). Times

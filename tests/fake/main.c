@@ -49,15 +49,66 @@ void fake_count(const char *provider, const char *path)
     pthread_mutex_unlock(&stats_lock);
 }
 
+/* Requests that follow a continuation (Oura next_token, Withings offset,
+ * Eight Sleep next) cannot be sent before the previous page has arrived:
+ * counting them per listing gives the longest chain a client must walk one
+ * request after another (benchmarks report it as the lower bound). */
+static json_t *stats_chains;
+static long stats_longest_chain;
+
+static bool is_continuation(const char *name)
+{
+    return !strcmp(name, "next_token") || !strcmp(name, "offset") || !strcmp(name, "next");
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    json_t *args = cls;
+    if (!is_continuation(key))
+        json_object_set_new(args, key, json_string(value ? value : ""));
+    return MHD_YES;
+}
+
+static void count_chain(const char *provider, const struct fake_request *req)
+{
+    json_t *args = json_object();
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_arg, args);
+    char *body = strdup(req->body), *save = NULL;
+    for (char *pair = strtok_r(body, "&", &save); pair && !req->json;
+         pair = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(pair, '=');
+        if (eq)
+            *eq++ = '\0';
+        add_arg(args, MHD_POSTDATA_KIND, pair, eq);
+    }
+    free(body);
+    char *listing = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    char key[2048];
+    snprintf(key, sizeof key, "%s %s %s", provider, req->path, listing ? listing : "");
+    free(listing);
+    json_decref(args);
+    pthread_mutex_lock(&stats_lock);
+    json_int_t n = json_integer_value(json_object_get(stats_chains, key)) + 1;
+    json_object_set_new(stats_chains, key, json_integer(n));
+    if (n > stats_longest_chain)
+        stats_longest_chain = (long)n;
+    pthread_mutex_unlock(&stats_lock);
+}
+
 static int admin_stats(struct fake_response *resp, bool reset)
 {
     pthread_mutex_lock(&stats_lock);
-    json_t *out = json_pack("{s:I,s:O,s:O}", "total", (json_int_t)stats_total, "providers",
-                            stats_providers, "paths", stats_paths);
+    json_t *out = json_pack("{s:I,s:O,s:O,s:I}", "total", (json_int_t)stats_total, "providers",
+                            stats_providers, "paths", stats_paths, "longest_chain",
+                            (json_int_t)stats_longest_chain);
     if (reset) {
         json_object_clear(stats_paths);
         json_object_clear(stats_providers);
+        json_object_clear(stats_chains);
         stats_total = 0;
+        stats_longest_chain = 0;
     }
     pthread_mutex_unlock(&stats_lock);
     return fake_json(resp, 200, out);
@@ -157,6 +208,7 @@ static void dispatch(struct fake_request *req, struct fake_response *resp)
         req->path = req->full_path + n;
         if ((*f)->handle(req, resp) == 0) {
             fake_count((*f)->name, req->path);
+            count_chain((*f)->name, req);
             return;
         }
     }
@@ -283,6 +335,7 @@ int main(int argc, char **argv)
     }
     stats_paths = json_object();
     stats_providers = json_object();
+    stats_chains = json_object();
     for (const struct fake_provider *const *f = fakes; *f; f++)
         if ((*f)->init)
             (*f)->init();
@@ -318,5 +371,6 @@ int main(int argc, char **argv)
     MHD_stop_daemon(d);
     json_decref(stats_paths);
     json_decref(stats_providers);
+    json_decref(stats_chains);
     return 0;
 }

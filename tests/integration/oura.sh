@@ -214,6 +214,8 @@ check "  ... ends with exactly the same rows" eq "$(dump)" "$before"
 use_db crash.sqlite
 sql() { sqlite3 "$tmp/crash.sqlite" "$@"; }
 oura_set "access_token = \"$PAT\""
+# One resource at a time, so that "the N-th commit" is the same place every run.
+sed -i 's/^\[app\]$/[app]\nmax_concurrency = 1/' "$CONF"
 killed_after() { HEALTH_SYNC_FAIL_AFTER_COMMITS=$1 "$HS" --config "$CONF" sync >/dev/null 2>&1; [ $? -eq 99 ]; }
 check "a backfill killed after 140 commits (in heart rate)" killed_after 140
 last_hr=$(sql "SELECT max(start_time) FROM records WHERE resource='heartrate'")
