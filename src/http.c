@@ -75,6 +75,8 @@ struct http_client {
     struct http_hooks hooks;
     long requests;
     int rate_max, rate_seconds; /* 0 = no local rate limit */
+    char *headers[8];           /* "Name: value" sent with every request */
+    int nheaders;
     double sent_at[RATE_WINDOW_MAX];
     int sent_head, sent_count;
 };
@@ -96,6 +98,8 @@ void http_client_free(struct http_client *c)
         return;
     for (int i = 0; i < c->pooled; i++)
         curl_easy_cleanup(c->pool[i]);
+    for (int i = 0; i < c->nheaders; i++)
+        free(c->headers[i]);
     pthread_mutex_destroy(&c->lock);
     free(c->name);
     free(c);
@@ -112,6 +116,17 @@ void http_client_set_rate_limit(struct http_client *c, int max_requests, int per
     c->rate_max = max_requests > RATE_WINDOW_MAX ? RATE_WINDOW_MAX : max_requests;
     c->rate_seconds = per_seconds;
     pthread_mutex_unlock(&c->lock);
+}
+
+void http_client_set_header(struct http_client *c, const char *name, const char *value)
+{
+    struct buf line = BUF_INIT;
+    buf_addf(&line, "%s: %s", name, value);
+    pthread_mutex_lock(&c->lock);
+    if (c->nheaders < 8)
+        c->headers[c->nheaders++] = buf_detach(&line);
+    pthread_mutex_unlock(&c->lock);
+    buf_free(&line);
 }
 
 long http_client_request_count(const struct http_client *c)
@@ -239,9 +254,12 @@ static bool url_allowed(const char *url)
     return getenv("HEALTH_SYNC_ALLOW_HTTP") != NULL;
 }
 
-static struct curl_slist *build_headers(const struct http_request *req, struct buf *scratch)
+static struct curl_slist *build_headers(const struct http_client *c,
+                                        const struct http_request *req, struct buf *scratch)
 {
     struct curl_slist *list = curl_slist_append(NULL, "Accept: application/json");
+    for (int i = 0; i < c->nheaders; i++)
+        list = curl_slist_append(list, c->headers[i]);
     if (req->bearer) {
         buf_reset(scratch);
         buf_addf(scratch, "Authorization: Bearer %s", req->bearer);
@@ -310,7 +328,7 @@ static CURLcode attempt(struct http_client *c, const struct http_request *req,
     if (!h)
         return CURLE_OUT_OF_MEMORY;
     struct buf scratch = BUF_INIT;
-    struct curl_slist *headers = build_headers(req, &scratch);
+    struct curl_slist *headers = build_headers(c, req, &scratch);
     buf_free(&scratch);
     buf_reset(&resp->body);
     buf_reset(&resp->headers);

@@ -64,6 +64,9 @@ void http_client_set_hooks(struct http_client *c, const struct http_hooks *hooks
 /* At most `max_requests` attempts per `per_seconds` (a sliding window);
  * requests beyond it wait, with a visible message. */
 void http_client_set_rate_limit(struct http_client *c, int max_requests, int per_seconds);
+/* A header sent with every request of this client (e.g. Hevy's api-key);
+ * set before requests start.  At most 8. */
+void http_client_set_header(struct http_client *c, const char *name, const char *value);
 /* Number of attempts sent so far (for tests and benchmarks). */
 long http_client_request_count(const struct http_client *c);
 

@@ -3,6 +3,7 @@
 #include "http.h"
 #include "log.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,9 @@ static int parse_args(int argc, char **argv, struct parsed *p, char **rest)
 
 int main(int argc, char **argv)
 {
+    /* Fetching threads come and go; one malloc arena each would keep their
+     * freed pages and multiply the peak memory. */
+    mallopt(M_ARENA_MAX, 2);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
         return EXIT_FAILED;

@@ -266,6 +266,8 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
 
 /* ---------------------------------------------------------------- fetch ahead */
 
+#define FETCH_AHEAD_PAGES 16 /* pages a job may hold before its consumer takes them */
+
 struct fetch_job {
     json_t **pages;
     size_t n_pages, cap_pages, taken;
@@ -279,6 +281,7 @@ struct fetch_ahead {
     char *const *urls;
     size_t n, ahead;
     next_url_fn next_url;
+    void *arg;
     struct fetch_job *jobs;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -292,9 +295,14 @@ static void fetch_job_pages(struct fetch_ahead *f, size_t i)
     char *url = strdup(f->urls[i]);
     int rc = url ? 0 : hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
     while (rc == 0 && url && !f->stop) {
+        /* A job ahead of the consumer keeps only a few pages in memory. */
+        pthread_mutex_lock(&f->lock);
+        while (!f->stop && job->n_pages - job->taken >= FETCH_AHEAD_PAGES)
+            pthread_cond_wait(&f->changed, &f->lock);
+        pthread_mutex_unlock(&f->lock);
         json_t *page = NULL;
         rc = task_get_json(f->task, url, &page, &job->err);
-        char *next = rc == 0 ? f->next_url(url, page) : NULL;
+        char *next = rc == 0 ? f->next_url(url, page, f->arg) : NULL;
         free(url);
         url = next;
         pthread_mutex_lock(&f->lock);
@@ -353,6 +361,7 @@ static int take_page(struct fetch_ahead *f, size_t i, json_t **page, struct hs_e
     if (job->taken < job->n_pages) {
         *page = job->pages[job->taken];
         job->pages[job->taken++] = NULL;
+        pthread_cond_broadcast(&f->changed); /* room for the fetcher */
     } else if (job->rc < 0) {
         *err = job->err;
         rc = -1;
@@ -385,13 +394,95 @@ static int consume_jobs(struct fetch_ahead *f, fetched_page_fn on_page, void *ar
     return 0;
 }
 
+static int task_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
+                      next_url_fn next_url, fetched_page_fn on_page, void *arg,
+                      struct hs_error *err);
+
+/* Any order: the next page of whichever job has one (a job's own pages stay
+ * in order), so that a job waiting for its consumer never stalls the others.
+ * Returns 1 with *job and *page set (page NULL: that job is complete), 0 when
+ * every job has been handed over, -1 on a failed job. */
+static int take_any_page(struct fetch_ahead *f, bool *notified, size_t *job, json_t **page,
+                         struct hs_error *err)
+{
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        bool all_done = true;
+        for (size_t i = 0; i < f->n; i++) {
+            struct fetch_job *j = &f->jobs[i];
+            if (notified[i])
+                continue;
+            all_done = false;
+            if (j->taken < j->n_pages) {
+                *job = i;
+                *page = j->pages[j->taken];
+                j->pages[j->taken++] = NULL;
+                pthread_cond_broadcast(&f->changed);
+                pthread_mutex_unlock(&f->lock);
+                return 1;
+            }
+            if (j->done) {
+                notified[i] = true;
+                f->consumed++;
+                pthread_cond_broadcast(&f->changed);
+                if (j->rc < 0)
+                    *err = j->err;
+                pthread_mutex_unlock(&f->lock);
+                *job = i;
+                *page = NULL;
+                return j->rc < 0 ? -1 : 1;
+            }
+        }
+        if (all_done) {
+            pthread_mutex_unlock(&f->lock);
+            return 0;
+        }
+        pthread_cond_wait(&f->changed, &f->lock);
+    }
+}
+
+static int consume_any_order(struct fetch_ahead *f, fetched_page_fn on_page, void *arg,
+                             struct hs_error *err)
+{
+    bool *notified = calloc(f->n, sizeof *notified);
+    if (!notified)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    int rc;
+    size_t job;
+    json_t *page;
+    while ((rc = take_any_page(f, notified, &job, &page, err)) > 0) {
+        int cb = on_page(f->task, job, page, arg, err);
+        json_decref(page);
+        if (cb < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(notified);
+    return rc < 0 ? -1 : 0;
+}
+
 int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
                      fetched_page_fn on_page, void *arg, struct hs_error *err)
+{
+    return task_fetch(t, urls, n, ahead, true, next_url, on_page, arg, err);
+}
+
+int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
+                         next_url_fn next_url, fetched_page_fn on_page, void *arg,
+                         struct hs_error *err)
+{
+    return task_fetch(t, urls, n, ahead, false, next_url, on_page, arg, err);
+}
+
+static int task_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
+                      next_url_fn next_url, fetched_page_fn on_page, void *arg,
+                      struct hs_error *err)
 {
     if (n == 0)
         return 0;
     struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
-                            .next_url = next_url};
+                            .next_url = next_url, .arg = arg};
     f.jobs = calloc(n, sizeof *f.jobs);
     if (!f.jobs)
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
@@ -402,8 +493,9 @@ int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, 
     for (size_t i = 0; i < nthreads && i < 64; i++)
         if (pthread_create(&threads[started], NULL, fetch_worker, &f) == 0)
             started++;
-    int rc = started ? consume_jobs(&f, on_page, arg, err)
-                     : hs_error_set(err, HS_ERR_FINAL, "cannot start a thread");
+    int rc = !started    ? hs_error_set(err, HS_ERR_FINAL, "cannot start a thread")
+             : in_order ? consume_jobs(&f, on_page, arg, err)
+                        : consume_any_order(&f, on_page, arg, err);
     pthread_mutex_lock(&f.lock);
     f.stop = true;
     pthread_cond_broadcast(&f.changed);

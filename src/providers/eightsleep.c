@@ -16,6 +16,7 @@
 #include "log.h"
 #include "timeutil.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -729,59 +730,81 @@ static int put_interval(struct task *t, const char *user_id, const json_t *item,
     return rc;
 }
 
-/* One page of a user's sessions: puts and commits them.  *next is the
- * cursor of the page after it, NULL when the listing ends or (incremental)
- * the page reached sessions older than `cutoff` (0 = none). */
-static int fetch_interval_page(struct task *t, const char *user_id, const char *cursor,
-                               time_t cutoff, char **next, struct hs_error *err)
+/* What the intervals listings share: read by the fetching threads (cutoff),
+ * written only on the task's thread (users, via the job index). */
+struct intervals_pass {
+    const struct account *account;
+    time_t cutoff; /* incremental: stop paging below it (0 = the whole history) */
+    atomic_bool cursor_repeated; /* set by a fetching thread: the listing is incomplete */
+};
+
+/* The earliest session start on a page. */
+static time_t oldest_on_page(const json_t *list)
 {
-    *next = NULL;
-    struct buf url = BUF_INIT;
-    api_url(t, &url, "users", user_id, "intervals");
-    if (cursor)
-        http_url_add_param(&url, "next", cursor);
-    json_t *reply = NULL, *list = NULL;
-    int rc = api_get(t, url.data, &reply, err);
-    if (rc == 0 && !(list = interval_list(reply, url.data, err)))
-        rc = -1;
+    time_t oldest = (time_t)1 << 62, at;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *ts = json_string_value(json_object_get(item, "ts"));
+        if (ts && time_parse(ts, &at) == 0 && at < oldest)
+            oldest = at;
+    }
+    return oldest;
+}
+
+/* The URL of the page after this one: the first page's URL with the reply's
+ * `next` cursor; NULL when the listing ends, the cursor repeats, or (in an
+ * incremental sync) the page reached sessions older than the cutoff. */
+static char *next_interval_url(const char *url, const json_t *reply, void *arg)
+{
+    struct intervals_pass *pass = arg;
+    json_t *list = json_object_get(reply, "intervals");
+    if (!list)
+        list = json_object_get(reply, "sessions");
+    const char *after = json_string_value(json_object_get(reply, "next"));
+    if (!json_is_array(list) || !json_array_size(list) || !after || !*after)
+        return NULL;
+    if (pass->cutoff && oldest_on_page(list) < pass->cutoff)
+        return NULL;
+    const char *old = strstr(url, "?next=");
+    struct buf next = BUF_INIT;
+    buf_add(&next, url, old ? (size_t)(old - url) : strlen(url));
+    if (old && !strcmp(old + 6, after)) { /* the same cursor again: stop, do not loop */
+        atomic_store(&pass->cursor_repeated, true);
+        buf_free(&next);
+        return NULL;
+    }
+    http_url_add_param(&next, "next", after);
+    return buf_detach(&next);
+}
+
+/* Stores one page of user `job`'s sessions and commits it. */
+static int put_interval_page(struct task *t, size_t job, json_t *reply, void *arg,
+                             struct hs_error *err)
+{
+    const struct intervals_pass *pass = arg;
+    if (!reply)
+        return 0;
+    const char *user_id = pass->account->users.v[job];
+    char where[256];
+    snprintf(where, sizeof where, "users/%s/intervals", user_id);
+    json_t *list = interval_list(reply, where, err);
+    if (!list)
+        return -1;
     time_t oldest = (time_t)1 << 62;
     size_t i;
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        if (rc == 0 && json_is_object(item))
-            rc = put_interval(t, user_id, item, &oldest, err);
+        if (json_is_object(item) && put_interval(t, user_id, item, &oldest, err) < 0)
+            return -1;
     }
-    if (rc == 0)
-        rc = task_commit(t, NULL, NULL, err);
-    const char *after = json_string_value(json_object_get(reply, "next"));
-    bool more = rc == 0 && after && *after && json_array_size(list) && !(cutoff && oldest < cutoff);
-    if (more && cursor && !strcmp(cursor, after))
-        rc = shape_error(url.data, "the `next` cursor repeats", err);
-    else if (more && !(*next = strdup(after)))
-        rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    json_decref(reply);
-    buf_free(&url);
-    return rc;
+    task_progress(t, "user %.8s: %zu sessions", user_id, json_array_size(list));
+    return task_commit(t, NULL, NULL, err);
 }
 
-/* Pages through one user's sessions, newest first. */
-static int fetch_intervals(struct task *t, const char *user_id, time_t cutoff, struct hs_error *err)
-{
-    char *cursor = NULL;
-    long page = 1;
-    int rc;
-    do {
-        task_progress(t, "user %.8s page %ld", user_id, page++);
-        char *next;
-        rc = fetch_interval_page(t, user_id, cursor, cutoff, &next, err);
-        free(cursor);
-        cursor = next;
-    } while (rc == 0 && cursor);
-    free(cursor);
-    return rc;
-}
-
+/* Every user's sessions, newest first; the users' listings run side by side. */
 static int sync_intervals(struct task *t, struct hs_error *err)
 {
     struct account *a = require_users(t, err);
@@ -789,16 +812,32 @@ static int sync_intervals(struct task *t, struct hs_error *err)
         return -1;
     /* Back to the start of the watermark's day minus overlap_days: the same
      * nights trends re-fetches. */
-    time_t cutoff = 0, wm;
+    struct intervals_pass pass = {a, 0, false};
+    time_t wm;
     if (!t->full && t->state.watermark && time_parse(t->state.watermark, &wm) == 0)
-        cutoff =
+        pass.cutoff =
             wm - wm % DAY_SECONDS - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS;
-    for (size_t i = 0; i < a->users.n; i++)
-        if (fetch_intervals(t, a->users.v[i], cutoff, err) < 0)
-            return -1;
+    char **urls = calloc(a->users.n ? a->users.n : 1, sizeof *urls);
+    int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < a->users.n; i++) {
+        struct buf url = BUF_INIT;
+        api_url(t, &url, "users", a->users.v[i], "intervals");
+        urls[i] = buf_detach(&url);
+    }
+    if (rc == 0)
+        rc = task_fetch_any_order(t, urls, a->users.n, run_max_concurrency(t->run),
+                                  next_interval_url, put_interval_page, &pass, err);
+    for (size_t i = 0; urls && i < a->users.n; i++)
+        free(urls[i]);
+    free(urls);
+    if (rc < 0)
+        return -1;
+    /* An incomplete listing must not sweep: it would delete what it missed. */
+    if (atomic_load(&pass.cursor_repeated))
+        return shape_error("users/<id>/intervals", "the `next` cursor repeats", err);
     char from[TIME_ISO_LEN], now[TIME_ISO_LEN];
-    time_format_iso(cutoff, from);
-    if (task_sweep(t, cutoff ? from : NULL, NULL, err) < 0)
+    time_format_iso(pass.cutoff, from);
+    if (task_sweep(t, pass.cutoff ? from : NULL, NULL, err) < 0)
         return -1;
     now_iso(t, now);
     return task_commit(t, now, NULL, err);
@@ -807,14 +846,21 @@ static int sync_intervals(struct task *t, struct hs_error *err)
 /* ---------------------------------------------------------------- table */
 
 static const struct resource eightsleep_resources[] = {
-    {"users_me", sync_users_me}, {"devices", sync_devices},     {"users", sync_users},
-    {"trends", sync_trends},     {"intervals", sync_intervals}, {NULL},
+    /* Each needs what the ones before it found, except intervals, which
+     * runs beside trends once users are known. */
+    {"users_me", sync_users_me},
+    {"devices", sync_devices, true},
+    {"users", sync_users, true},
+    {"trends", sync_trends, true},
+    {"intervals", sync_intervals},
+    {NULL},
 };
 
 const struct provider eightsleep_provider = {
     .name = "eightsleep",
     .title = "Eight Sleep",
     .auth = AUTH_PASSWORD,
+    .parallel_resources = true,
     .config_keys = eightsleep_keys,
     .resources = eightsleep_resources,
     .authenticate = eightsleep_authenticate,

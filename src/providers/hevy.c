@@ -45,9 +45,6 @@ static void explain_401(struct hs_error *err)
 static int hevy_get(struct provider_run *run, struct task *t, const char *path, int page,
                     int page_size, const char *since, json_t **out, struct hs_error *err)
 {
-    const char *key = run_config_require(run, "api_key", err);
-    if (!key)
-        return -1;
     struct buf url = BUF_INIT;
     buf_addf(&url, "%s/v1/%s", run_config_str(run, "base_url"), path);
     if (since)
@@ -56,8 +53,7 @@ static int hevy_get(struct provider_run *run, struct task *t, const char *path, 
         buf_addf(&url, "%cpage=%d&pageSize=%d", strchr(url.data, '?') ? '&' : '?', page,
                  page_size);
     }
-    const struct http_header headers[] = {{"api-key", key}, {NULL, NULL}};
-    struct http_request req = {.method = "GET", .url = url.data, .headers = headers};
+    struct http_request req = {.method = "GET", .url = url.data};
     int rc = t ? task_request_json(t, &req, out, err) : http_send_json(run->http, &req, out, err);
     buf_free(&url);
     if (rc < 0)
@@ -159,40 +155,83 @@ static char *full_pass_watermark(const struct task *t, const char *latest)
     return iso;
 }
 
+struct workouts_listing {
+    int first_page; /* the page job 0 stands for */
+    long pages;
+    char *latest;   /* the latest updated_at/created_at seen */
+};
+
+/* Stores one page of workouts and commits it with the cursor of the next. */
+static int put_workouts_page(struct task *t, size_t job, json_t *reply, void *arg,
+                             struct hs_error *err)
+{
+    struct workouts_listing *l = arg;
+    if (!reply)
+        return 0;
+    json_t *items = items_of(reply, "workouts", "workouts", err);
+    if (!items)
+        return -1;
+    size_t i;
+    json_t *w;
+    json_array_foreach(items, i, w) if (put_workout(t, w, &l->latest, err) < 0) return -1;
+    int page = l->first_page + (int)job;
+    char cursor[32];
+    snprintf(cursor, sizeof cursor, "page:%d", page + 1);
+    task_progress(t, "page %d of %ld", page, l->pages);
+    return task_commit(t, NULL, page < l->pages ? cursor : "", err);
+}
+
+static char *no_next_page(const char *url, const json_t *page, void *arg)
+{
+    (void)url, (void)page, (void)arg;
+    return NULL;
+}
+
+/* The first page tells page_count; the others are fetched side by side. */
+static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struct hs_error *err)
+{
+    json_t *reply = NULL;
+    if (hevy_get(t->run, t, "workouts", l->first_page, page_size(t->run), NULL, &reply, err) < 0)
+        return -1;
+    l->pages = page_count(reply);
+    int rc = put_workouts_page(t, 0, reply, l, err);
+    json_decref(reply);
+    size_t n = l->pages > l->first_page ? (size_t)(l->pages - l->first_page) : 0;
+    char **urls = calloc(n ? n : 1, sizeof *urls);
+    if (!urls)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct buf url = BUF_INIT;
+        buf_addf(&url, "%s/v1/workouts?page=%d&pageSize=%d", run_config_str(t->run, "base_url"),
+                 l->first_page + 1 + (int)i, page_size(t->run));
+        urls[i] = buf_detach(&url);
+    }
+    l->first_page++; /* job 0 of the rest is the page after the first */
+    if (rc == 0)
+        rc = task_fetch_ahead(t, urls, n, run_max_concurrency(t->run), no_next_page,
+                              put_workouts_page, l, err);
+    for (size_t i = 0; i < n; i++)
+        free(urls[i]);
+    free(urls);
+    if (rc < 0)
+        explain_401(err);
+    return rc;
+}
+
 static int list_all_workouts(struct task *t, struct hs_error *err)
 {
-    struct provider_run *run = t->run;
-    int first = resume_page(t), size = page_size(run);
-    int page = first ? first : 1;
-    long pages = page; /* until the first reply tells */
-    char *latest = NULL;
-    int rc = 0;
-    for (; rc == 0 && page <= pages; page++) {
-        json_t *reply = NULL;
-        rc = hevy_get(run, t, "workouts", page, size, NULL, &reply, err);
-        json_t *items = rc == 0 ? items_of(reply, "workouts", "workouts", err) : NULL;
-        if (!items)
-            rc = -1;
-        size_t i;
-        json_t *w;
-        json_array_foreach(items, i, w) if (rc == 0) rc = put_workout(t, w, &latest, err);
-        pages = page_count(reply);
-        json_decref(reply);
-        char cursor[32];
-        snprintf(cursor, sizeof cursor, "page:%d", page + 1);
-        if (rc == 0)
-            rc = task_commit(t, NULL, page < pages ? cursor : "", err);
-        task_progress(t, "page %d of %ld", page, pages);
-    }
+    int resumed = resume_page(t);
+    struct workouts_listing l = {resumed ? resumed : 1, 1, NULL};
+    int rc = fetch_workout_pages(t, &l, err);
     /* Deletions can be inferred only from a listing this task saw whole. */
-    if (rc == 0 && !first)
+    if (rc == 0 && !resumed)
         rc = task_sweep(t, NULL, NULL, err);
     if (rc == 0) {
-        char *wm = full_pass_watermark(t, latest);
+        char *wm = full_pass_watermark(t, l.latest);
         rc = task_commit(t, wm, "", err);
         free(wm);
     }
-    free(latest);
+    free(l.latest);
     return rc;
 }
 
@@ -379,8 +418,12 @@ static int sync_exercise_templates(struct task *t, struct hs_error *err)
 
 /* ---------------------------------------------------------------- auth */
 
+static int hevy_prepare(struct provider_run *run, struct hs_error *err);
+
 static int hevy_authenticate(struct auth_ctx *a, struct hs_error *err)
 {
+    if (hevy_prepare(a->run, err) < 0)
+        return -1;
     json_t *reply = NULL;
     if (hevy_get(a->run, NULL, "workouts/count", 0, 0, NULL, &reply, err) < 0)
         return -1;
@@ -391,9 +434,14 @@ static int hevy_authenticate(struct auth_ctx *a, struct hs_error *err)
     return 0;
 }
 
+/* The key goes with every request of the run (the header is redacted in logs). */
 static int hevy_prepare(struct provider_run *run, struct hs_error *err)
 {
-    return run_config_require(run, "api_key", err) ? 0 : -1;
+    const char *key = run_config_require(run, "api_key", err);
+    if (!key)
+        return -1;
+    http_client_set_header(run->http, "api-key", key);
+    return 0;
 }
 
 static const struct resource hevy_resources[] = {

@@ -625,8 +625,9 @@ static time_t heartrate_start(struct task *t)
 }
 
 /* The same URL with the reply's next_token, or NULL on the last page. */
-static char *next_page_url(const char *url, const json_t *page)
+static char *next_page_url(const char *url, const json_t *page, void *unused)
 {
+    (void)unused;
     const char *token = json_string_value(json_object_get(page, "next_token"));
     if (!token || !*token)
         return NULL;

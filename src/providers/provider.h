@@ -129,12 +129,19 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
  * pages are handed to on_page in job order, on the calling thread (the only
  * one that touches the task's queue), and after a job's last page on_page
  * is called once more with page NULL (commit there).  At most `ahead` jobs
- * are fetched before the caller has consumed them, so memory stays bounded. */
-typedef char *(*next_url_fn)(const char *url, const json_t *page);
+ * are fetched before the caller has consumed them, so memory stays bounded.
+ * `arg` goes to both callbacks; next_url runs on the fetching threads and
+ * must only read it. */
+typedef char *(*next_url_fn)(const char *url, const json_t *page, void *arg);
 typedef int (*fetched_page_fn)(struct task *t, size_t job, json_t *page, void *arg,
                                struct hs_error *err);
 int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
                      fetched_page_fn on_page, void *arg, struct hs_error *err);
+/* The same, the pages handed over as they come (each job's own in order),
+ * for listings whose pages may be stored in any order. */
+int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
+                         next_url_fn next_url, fetched_page_fn on_page, void *arg,
+                         struct hs_error *err);
 /* How many requests of this provider may be in flight at once. */
 size_t run_max_concurrency(const struct provider_run *r);
 
