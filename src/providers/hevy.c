@@ -123,7 +123,8 @@ static int put_workout(struct task *t, const json_t *w, char **latest, struct hs
     return rc;
 }
 
-/* "page:<n>" while a full listing is under way. */
+/* "page:<n> <ISO>" while a full listing is under way: the next page, and
+ * when the listing started. */
 static int resume_page(const struct task *t)
 {
     const char *c = t->state.cursor;
@@ -159,6 +160,7 @@ struct workouts_listing {
     int first_page; /* the page job 0 stands for */
     long pages;
     char *latest;   /* the latest updated_at/created_at seen */
+    char started[TIME_ISO_LEN]; /* when the listing began (kept across a resume) */
 };
 
 /* Stores one page of workouts and commits it with the cursor of the next. */
@@ -175,8 +177,8 @@ static int put_workouts_page(struct task *t, size_t job, json_t *reply, void *ar
     json_t *w;
     json_array_foreach(items, i, w) if (put_workout(t, w, &l->latest, err) < 0) return -1;
     int page = l->first_page + (int)job;
-    char cursor[32];
-    snprintf(cursor, sizeof cursor, "page:%d", page + 1);
+    char cursor[64];
+    snprintf(cursor, sizeof cursor, "page:%d %s", page + 1, l->started);
     task_progress(t, "page %d of %ld", page, l->pages);
     return task_commit(t, NULL, page < l->pages ? cursor : "", err);
 }
@@ -221,13 +223,18 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
 static int list_all_workouts(struct task *t, struct hs_error *err)
 {
     int resumed = resume_page(t);
-    struct workouts_listing l = {resumed ? resumed : 1, 1, NULL};
+    struct workouts_listing l = {resumed ? resumed : 1, 1, NULL, ""};
+    const char *began = resumed ? strchr(t->state.cursor, ' ') : NULL;
+    time_t at;
+    time_format_iso(began && time_parse(began + 1, &at) == 0 ? at : t->run->now, l.started);
     int rc = fetch_workout_pages(t, &l, err);
     /* Deletions can be inferred only from a listing this task saw whole. */
     if (rc == 0 && !resumed)
         rc = task_sweep(t, NULL, NULL, err);
     if (rc == 0) {
-        char *wm = full_pass_watermark(t, l.latest);
+        /* A resumed listing saw only the older pages: the next delta starts
+         * where the interrupted one began, which covers every change since. */
+        char *wm = resumed ? strdup(l.started) : full_pass_watermark(t, l.latest);
         rc = task_commit(t, wm, "", err);
         free(wm);
     }
