@@ -552,34 +552,62 @@ char *http_response_header(const struct http_response *resp, const char *name)
     return NULL;
 }
 
+/* The body of a 2xx reply as JSON: an object or an array (every endpoint
+ * we call answers one; an empty body is an error, not {}).  NULL with why
+ * filled otherwise. */
+static json_t *json_of_body(const struct http_response *resp, char *why, size_t whylen)
+{
+    size_t i = 0;
+    while (i < resp->body.len && isspace((unsigned char)resp->body.data[i]))
+        i++;
+    if (i == resp->body.len) {
+        snprintf(why, whylen, "an empty body");
+        return NULL;
+    }
+    json_t *v = json_parse_body(resp->body.data, resp->body.len, why, whylen);
+    if (v && !json_is_object(v) && !json_is_array(v)) {
+        snprintf(why, whylen, "a JSON %s, not an object or array",
+                 json_is_string(v) ? "string" : "scalar");
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
+/* A 2xx whose body is not JSON (a proxy's HTML page, a cut-off transfer)
+ * is retried like a server error: it is usually gone a moment later. */
 int http_send_json(struct http_client *c, const struct http_request *req, json_t **out,
                    struct hs_error *err)
 {
-    struct http_response resp;
     *out = NULL;
-    int rc = http_send(c, req, &resp, err);
-    if (rc == 0) {
-        size_t i = 0;
-        while (i < resp.body.len && isspace((unsigned char)resp.body.data[i]))
-            i++;
-        char why[256];
-        json_t *v = i == resp.body.len ? json_object()
-                                       : json_parse_body(resp.body.data, resp.body.len, why,
-                                                         sizeof why);
-        if (!v || !(json_is_object(v) || json_is_array(v))) {
-            char *url = http_redact_url(req->url);
-            hs_error_set(err, HS_ERR_TEMP, "%s %s: HTTP %ld but the body is not a JSON %s: %.60s",
-                         req->method ? req->method : "GET", url, resp.status,
-                         v ? "object or array" : "document", v ? "" : why);
-            free(url);
-            json_decref(v);
-            rc = -1;
-        } else {
+    int max = req->max_attempts > 0 ? req->max_attempts : HTTP_MAX_ATTEMPTS;
+    for (int attempt = 0;; attempt++) {
+        struct http_response resp;
+        int rc = http_send(c, req, &resp, err);
+        char why[256] = "";
+        json_t *v = rc == 0 ? json_of_body(&resp, why, sizeof why) : NULL;
+        long status = resp.status;
+        http_response_free(&resp);
+        if (rc < 0)
+            return -1;
+        if (v) {
             *out = v;
+            return 0;
         }
+        char *url = http_redact_url(req->url);
+        long delay = attempt + 1 < max ? http_retry_delay_ms(attempt, 0, NULL, time(NULL)) : -1;
+        if (delay < 0) {
+            hs_error_set(err, HS_ERR_TEMP, "%s %s: HTTP %ld but the body is not JSON (%s)",
+                         req->method ? req->method : "GET", url, status, why);
+            free(url);
+            return -1;
+        }
+        log_progress(c->name, NULL, "%s %s: the reply is not JSON (%.80s), retrying in %.1f s",
+                     req->method ? req->method : "GET", url, why, delay / 1000.0);
+        free(url);
+        if (http_sleep_ms(delay) < 0)
+            return hs_error_set(err, HS_ERR_INTERRUPTED, "interrupted");
     }
-    http_response_free(&resp);
-    return rc;
 }
 
 /* ---- URLs and forms ---- */

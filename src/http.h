@@ -81,7 +81,8 @@ void http_response_free(struct http_response *resp);
 /* A response header's value (case-insensitive name), malloc'ed, or NULL. */
 char *http_response_header(const struct http_response *resp, const char *name);
 
-/* http_send, then the body parsed as a JSON object or array (empty body: {}).
+/* http_send, then the body parsed as a JSON object or array; a 2xx with
+ * anything else (HTML, a cut-off or empty body) is retried like a 5xx.
  * Caller owns *out. */
 int http_send_json(struct http_client *c, const struct http_request *req, json_t **out,
                    struct hs_error *err);

@@ -194,6 +194,15 @@ bool fake_refresh_use(const char *provider, const char *refresh)
     return ok;
 }
 
+void fake_expire_access(const char *provider)
+{
+    fake_lock();
+    for (int i = 0; i < ntokens; i++)
+        if (!strcmp(tokens[i].provider, provider))
+            tokens[i].tok.expires = 0;
+    fake_unlock();
+}
+
 void fake_revoke(const char *provider)
 {
     fake_lock();

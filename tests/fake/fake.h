@@ -37,6 +37,7 @@ struct fake_options {
     double error_rate;    /* share of requests answered 500/502/503 */
     double drop_rate;     /* share of connections closed without an answer */
     double rate429;       /* share of requests answered 429 */
+    double garbage_rate;  /* share answered 200 with HTML, truncated or invalid JSON */
     int token_ttl;        /* seconds an issued access token lives */
 };
 extern struct fake_options fake_opt;
@@ -90,6 +91,8 @@ void fake_issue_token(const char *provider, struct fake_token *out);
 bool fake_token_valid(const char *provider, const char *access);
 /* Consumes a refresh token (single use); true when it was valid. */
 bool fake_refresh_use(const char *provider, const char *refresh);
+/* Every access token of provider issued so far expires (refresh tokens stay good). */
+void fake_expire_access(const char *provider);
 /* Revokes every token of provider (tests: "revoked"). */
 void fake_revoke(const char *provider);
 

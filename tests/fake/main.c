@@ -7,7 +7,8 @@
  * Test control (not part of any real API):
  *   GET  /_admin/stats          request counts per provider and per path
  *   POST /_admin/reset-stats
- *   POST /_admin/config?error_rate=&drop_rate=&rate429=&latency_ms=&token_ttl=
+ *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&latency_ms=&token_ttl=
+ *   POST /_admin/expire?provider=P  every access token of P expires now
  *   POST /_admin/revoke?provider=P  revoke every token of P
  *   POST /_admin/<provider>/<action>?...   data changes (see each provider)
  */
@@ -123,6 +124,8 @@ static int admin_config(struct fake_request *req, struct fake_response *resp)
         fake_opt.drop_rate = atof(v);
     if ((v = fake_arg(req, "rate429")))
         fake_opt.rate429 = atof(v);
+    if ((v = fake_arg(req, "garbage_rate")))
+        fake_opt.garbage_rate = atof(v);
     if ((v = fake_arg(req, "latency_ms")))
         fake_opt.latency_ms = atoi(v);
     if ((v = fake_arg(req, "token_ttl")))
@@ -139,6 +142,10 @@ static int handle_admin(struct fake_request *req, struct fake_response *resp)
         return admin_stats(resp, true);
     if (!strcmp(p, "config"))
         return admin_config(req, resp);
+    if (!strcmp(p, "expire") && fake_arg(req, "provider")) {
+        fake_expire_access(fake_arg(req, "provider"));
+        return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
+    }
     if (!strcmp(p, "revoke") && fake_arg(req, "provider")) {
         /* Every token of the provider, refresh tokens included: the user
          * revoked the application's access. */
@@ -184,6 +191,18 @@ static bool inject_fault(struct fake_response *resp)
     if (r < fake_opt.rate429) {
         fake_error(resp, 429, "Too Many Requests");
         fake_add_header(resp, "Retry-After", "1");
+        return true;
+    }
+    r -= fake_opt.rate429;
+    if (r < fake_opt.garbage_rate) {
+        /* What proxies and half-broken backends send with a 200. */
+        static const char *const garbage[] = {
+            "<html><head><title>Maintenance</title></head><body>Back soon</body></html>\n",
+            "{\"data\":[{\"id\":\"abc\",\"day\":\"2024-0",
+            "{\"detail\":\"\xff\xfe invalid UTF-8\"}",
+            "",
+        };
+        fake_text(resp, 200, "application/json", garbage[(int)(r * 1e6) % 4]);
         return true;
     }
     return false;
@@ -327,6 +346,8 @@ int main(int argc, char **argv)
             fake_opt.drop_rate = atof(v);
         else if (!strcmp(a, "--rate429"))
             fake_opt.rate429 = atof(v);
+        else if (!strcmp(a, "--garbage-rate"))
+            fake_opt.garbage_rate = atof(v);
         else if (!strcmp(a, "--token-ttl"))
             fake_opt.token_ttl = atoi(v);
         else

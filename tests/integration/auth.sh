@@ -19,7 +19,10 @@ start_auth() {
         [ -n "$AUTH_URL" ] && break
         sleep 0.02
     done
-    sleep 0.2
+    # The listener starts right after the URL is printed: wait until it accepts.
+    local port
+    port=$(sed 's/.*redirect_uri=http%3A%2F%2F[^%]*%3A\([0-9]*\).*/\1/' <<<"$AUTH_URL")
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 }
 finish_auth() { exec 7>&-; wait "$AUTH_PID"; local rc=$?; cat "$OUT" >>"$tmp/all-output"; return $rc; }
 # The redirect the fake's authorize endpoint answers with (what a browser would follow).

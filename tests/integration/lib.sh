@@ -147,8 +147,8 @@ oauth_login() {
         [ -n "$url" ] && break
         sleep 0.02
     done
-    sleep 0.2
-    [ -n "$url" ] && curl -s -L -o /dev/null "$url"
+    # The listener starts right after the URL is printed: retry until it answers.
+    for _ in $(seq 50); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
     wait "$pid"
     local rc=$?
     cat "$OUT" >>"$tmp/all-output"
