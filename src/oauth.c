@@ -289,7 +289,9 @@ static struct MHD_Daemon *start_listener(const char *host, int port, struct wait
     }
     struct MHD_Daemon *d =
         MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_callback, w, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&ss, MHD_OPTION_END);
+                         (struct sockaddr *)&ss,
+                         /* a previous run's connections in TIME_WAIT must not block it */
+                         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
     if (!d)
         hs_error_set(err, HS_ERR_FINAL,
                      "cannot listen on %s:%d for the OAuth callback (port in use?); pass "

@@ -71,7 +71,7 @@ requests() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['pr
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000)) # below the ephemeral range
         (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
     done
 }
