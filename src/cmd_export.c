@@ -133,6 +133,23 @@ static int parse_export_args(struct cli *cli, struct export_args *a)
     return 0;
 }
 
+static int found_column(void *arg, const struct cell *cells, int n)
+{
+    (void)cells, (void)n;
+    *(bool *)arg = true;
+    return 1;
+}
+
+static bool view_has_start_time(struct store *s, const char *view)
+{
+    bool found = false;
+    struct hs_error err = HS_ERROR_INIT;
+    const char *params[] = {view};
+    store_each_row(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = 'start_time'", params, 1,
+                   found_column, &found, &err);
+    return found;
+}
+
 /* Views are ours (v_*): their names are checked against sqlite_master
  * before being put in the SQL. */
 static int build_query(struct store *s, const struct export_args *a, struct buf *sql,
@@ -152,7 +169,10 @@ static int build_query(struct store *s, const struct export_args *a, struct buf 
         time_col = "start_time";
     } else if (store_has_view(s, a->what)) {
         buf_addf(sql, "SELECT * FROM \"%s\" WHERE 1", a->what);
-        time_col = "start_time";
+        time_col = view_has_start_time(s, a->what) ? "start_time" : NULL;
+        if (!time_col && (a->since || a->until))
+            return cli_usage_error("export", "%s has no start_time: --since/--until do not apply",
+                                   a->what);
     } else {
         return cli_usage_error("export", "'%s' is neither a view nor provider/resource", a->what);
     }
@@ -165,7 +185,8 @@ static int build_query(struct store *s, const struct export_args *a, struct buf 
         params[*nparams] = a->until;
         buf_addf(sql, " AND substr(%s, 1, 10) <= ?%d", time_col, ++*nparams);
     }
-    buf_addf(sql, " ORDER BY %s", time_col);
+    if (time_col)
+        buf_addf(sql, " ORDER BY %s", time_col);
     return 0;
 }
 

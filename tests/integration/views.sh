@@ -74,6 +74,14 @@ assert rows[0][\"volume_kg\"] == \"1082.0\" and rows[1][\"name\"] == \"Morning R
 check "export --since/--until filter a view by start time" eq \
     "$("$HS" --db "$db" export v_workouts --since 2024-03-03 --until 2024-03-04 --format jsonl 2>/dev/null | python3 -c 'import json,sys; print(",".join(json.loads(l)["provider"] for l in sys.stdin))')" "strava,oura"
 
+for view in v_sleep v_daily_activity v_workouts v_body v_body_measures v_measure_types v_heart_rate; do
+    check "export $view: every row back through a CSV reader, and as JSON Lines" eval \
+        '"$HS" --db "$db" export $view --output $view.csv 2>/dev/null &&
+         "$HS" --db "$db" export $view --format jsonl --output $view.jsonl 2>/dev/null &&
+         [ "$(python3 -c "import csv,sys; print(len(list(csv.DictReader(open(sys.argv[1], newline=\"\")))))" $view.csv)" = "$(v "SELECT COUNT(*) FROM $view")" ] &&
+         [ "$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)))" $view.jsonl)" = "$(v "SELECT COUNT(*) FROM $view")" ]'
+done
+
 # An older database (schema 1) gets the views on upgrade.
 sqlite3 "$db" "DROP VIEW v_sleep; PRAGMA user_version = 1"
 check "init-db upgrades an older database with the views" eval \
