@@ -109,6 +109,11 @@ char *http_unescape(const char *s, bool plus_is_space);
 /* The URL with secret query values masked, for messages; caller frees. */
 char *http_redact_url(const char *url);
 
+/* Fuzzing only: answer every request with `transport` instead of the
+ * network (it fills status and body; NULL restores the network). */
+typedef void (*http_transport_fn)(const struct http_request *req, struct http_response *resp);
+void http_set_test_transport(http_transport_fn transport);
+
 /* Process-wide setup/teardown (curl_global_init, the share handle). */
 int http_global_init(void);
 void http_global_cleanup(void);
