@@ -321,7 +321,10 @@ static char *read_stdin_line(struct buf *pending, bool *eof)
     return line;
 }
 
-static int check_result(const struct oauth_wait *w, struct oauth_callback *cb,
+/* A redirect to the listener must carry our state (anything on this
+ * machine can call the listener); only a bare code pasted by the person
+ * running `auth` comes without one. */
+static int check_result(const struct oauth_wait *w, struct oauth_callback *cb, bool from_listener,
                         struct hs_error *err)
 {
     if (cb->error)
@@ -329,6 +332,9 @@ static int check_result(const struct oauth_wait *w, struct oauth_callback *cb,
     if (!cb->code || !*cb->code)
         return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: missing_code (no code in the "
                             "callback)", w->provider_title);
+    if (from_listener && !cb->state)
+        return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: the callback carries no state; "
+                            "start `health-sync auth` again", w->provider_title);
     if (cb->state && strcmp(cb->state, w->expected_state))
         return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: the state does not match; "
                             "start `health-sync auth` again", w->provider_title);
@@ -356,7 +362,7 @@ int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
         hs_error_clear(err);
     }
     struct buf pending = BUF_INIT;
-    bool eof = !w->read_stdin, got = false;
+    bool eof = !w->read_stdin, got = false, from_listener = false;
     time_t deadline = time(NULL) + (w->timeout_seconds > 0 ? w->timeout_seconds : 300);
     int rc = -1;
     while (!got) {
@@ -397,7 +403,7 @@ int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
         if (!got && wt.done) {
             *out = wt.result;
             memset(&wt.result, 0, sizeof wt.result);
-            got = true;
+            got = from_listener = true;
         }
         pthread_mutex_unlock(&wt.lock);
     }
@@ -408,7 +414,7 @@ int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
     buf_free(&pending);
     oauth_redirect_clear(&r);
     if (got)
-        rc = check_result(w, out, err);
+        rc = check_result(w, out, from_listener, err);
     if (rc < 0)
         oauth_callback_clear(out);
     return rc;

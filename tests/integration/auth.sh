@@ -56,6 +56,11 @@ curl -s -o /dev/null "${redirect/state=/state=forged}"
 check "a callback whose state differs is rejected" eval '! finish_auth && has "state does not match"'
 
 start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+curl -s -o /dev/null "$(sed 's/&state=[^&]*//' <<<"$redirect")"
+check "a callback without a state is rejected (only a pasted bare code may lack one)" eval '! finish_auth && has "carries no state"'
+
+start_auth strava
 state=$(sed 's/.*state=\([^&]*\).*/\1/' <<<"$AUTH_URL")
 curl -s -o /dev/null "http://127.0.0.1:$strava_port/callback?error=access_denied&state=$state"
 check "an error= callback ends with the provider's error" eval '! finish_auth && has "Strava auth error: access_denied"'
