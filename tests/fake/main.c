@@ -172,10 +172,36 @@ static double fault_roll(void)
     return v;
 }
 
+/* Real services' error bursts end: the same path never fails more than
+ * MAX_FAULTS_IN_A_ROW times in a row (unless every request fails), so a
+ * client that retries as it should always gets through: tests stay
+ * deterministic in outcome. */
+#define MAX_FAULTS_IN_A_ROW 2
+static unsigned char faults_in_a_row[1024];
+
+static bool fault_allowed(const char *path, bool fault)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    unsigned h = 5381;
+    for (const char *p = path; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    pthread_mutex_lock(&lock);
+    unsigned char *n = &faults_in_a_row[h % 1024];
+    bool allowed = fault && *n < MAX_FAULTS_IN_A_ROW;
+    *n = allowed ? (unsigned char)(*n + 1) : 0;
+    pthread_mutex_unlock(&lock);
+    return allowed;
+}
+
 /* Returns true when a fault was injected into resp. */
-static bool inject_fault(struct fake_response *resp)
+static bool inject_fault(const char *path, struct fake_response *resp)
 {
     double r = fault_roll();
+    double total = fake_opt.drop_rate + fake_opt.error_rate + fake_opt.rate429 +
+                   fake_opt.garbage_rate;
+    /* A rate of 1 is a service that is simply broken: no end to the burst. */
+    if (total < 1 && !fault_allowed(path, r < total))
+        return false;
     if (r < fake_opt.drop_rate) {
         resp->drop = true;
         return true;
@@ -218,7 +244,7 @@ static void dispatch(struct fake_request *req, struct fake_response *resp)
     }
     if (fake_opt.latency_ms > 0)
         usleep((useconds_t)fake_opt.latency_ms * 1000);
-    if (inject_fault(resp))
+    if (inject_fault(req->full_path, resp))
         return;
     for (const struct fake_provider *const *f = fakes; *f; f++) {
         size_t n = strlen((*f)->prefix);
