@@ -266,7 +266,7 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
 
 /* ---------------------------------------------------------------- fetch ahead */
 
-#define FETCH_AHEAD_PAGES 16 /* pages a job may hold before its consumer takes them */
+#define FETCH_AHEAD_PAGES 8 /* pages a job may hold before its consumer takes them */
 
 struct fetch_job {
     json_t **pages;
