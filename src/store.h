@@ -10,6 +10,7 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1: the tables; 2: the typed views (views.c). */
@@ -68,6 +69,12 @@ void store_rollback(struct store *s);
 /* Insert or overwrite; fetched_at = now.  *result says what happened. */
 int store_upsert_record(struct store *s, const struct record *r, enum upsert_result *result,
                         struct hs_error *err);
+/* The same for n records, written in order; adds each one's outcome to
+ * counts (inserted, updated or unchanged). */
+int store_upsert_records(struct store *s, const struct record *recs, size_t n,
+                         struct run_counts *counts, struct hs_error *err);
+/* Whether provider/resource has any stored record (-1 on error). */
+int store_has_records(struct store *s, const char *provider, const char *resource);
 /* Deletes one record; *deleted is 1 when a row went away. */
 int store_delete_record(struct store *s, const char *provider, const char *resource,
                         const char *record_id, int *deleted, struct hs_error *err);

@@ -21,18 +21,29 @@ struct sync_runner {
     long fail_after_commits;
 };
 
-/* One queued change of a page. */
+/* One queued change of a page.  Its strings live in the task's `text`
+ * buffer (one allocation for the whole page, not six per record), named by
+ * offset because the buffer moves as it grows; NO_TEXT stands for NULL. */
+#define NO_TEXT ((size_t)-1)
 struct pending_op {
     bool is_delete;
-    char *resource;
-    char *record_id;
-    char *start_time, *end_time, *source_updated_at;
-    char *payload_json;
+    size_t resource;
+    size_t record_id;
+    size_t start_time, end_time, source_updated_at;
+    size_t payload_json;
 };
 
 struct task_state {
     struct pending_op *ops;
     size_t n_ops, cap_ops;
+    struct buf text;          /* the queued ops' strings, NUL-separated */
+    struct record *records;   /* the queued upserts, handed to the store */
+    size_t cap_records;
+    /* Ids put in this task, for task_sweep.  Kept only when the resource
+     * had rows at the start: otherwise every row a sweep could find was
+     * put by this task, and a backfill of 500,000 samples need not remember
+     * them all. */
+    bool track_seen;
     struct strset seen;
     struct run_counts counts;
     char *watermark; /* the current values, carried into every commit */
@@ -547,26 +558,30 @@ static struct pending_op *new_op(struct task *t, struct hs_error *err)
         ts->ops = ops;
         ts->cap_ops = cap;
     }
-    struct pending_op *op = &ts->ops[ts->n_ops++];
-    memset(op, 0, sizeof *op);
-    return op;
+    return &ts->ops[ts->n_ops++];
 }
 
-static void free_op(struct pending_op *op)
+/* Appends s (NUL included) to the task's text; its offset, or NO_TEXT for
+ * NULL or when memory ran out (*failed set). */
+static size_t add_text(struct task_state *ts, const char *s, bool *failed)
 {
-    free(op->resource);
-    free(op->record_id);
-    free(op->start_time);
-    free(op->end_time);
-    free(op->source_updated_at);
-    free(op->payload_json);
+    if (!s)
+        return NO_TEXT;
+    size_t at = ts->text.len;
+    if (buf_add(&ts->text, s, strlen(s) + 1) < 0)
+        *failed = true;
+    return at;
+}
+
+static const char *text_at(const struct task_state *ts, size_t offset)
+{
+    return offset == NO_TEXT ? NULL : ts->text.data + offset;
 }
 
 static void discard_ops(struct task_state *ts)
 {
-    for (size_t i = 0; i < ts->n_ops; i++)
-        free_op(&ts->ops[i]);
     ts->n_ops = 0;
+    buf_reset(&ts->text);
 }
 
 int task_put_in(struct task *t, const char *resource, const char *record_id,
@@ -576,25 +591,30 @@ int task_put_in(struct task *t, const char *resource, const char *record_id,
     if (!record_id || !*record_id)
         return hs_error_set(err, HS_ERR_FINAL, "%s/%s: a record without an id",
                             t->run->provider->name, resource);
-    struct buf json = BUF_INIT;
-    if (json_dump_python(payload, false, &json) < 0) {
-        buf_free(&json);
+    struct task_state *ts = state_of(t);
+    size_t mark = ts->text.len;
+    bool failed = false;
+    struct pending_op op = {.is_delete = false};
+    op.resource = add_text(ts, resource, &failed);
+    op.record_id = add_text(ts, record_id, &failed);
+    op.start_time = add_text(ts, start_time, &failed);
+    op.end_time = add_text(ts, end_time, &failed);
+    op.source_updated_at = add_text(ts, source_updated_at, &failed);
+    op.payload_json = ts->text.len;
+    /* The payload is serialised straight into the page's text. */
+    if (failed || json_dump_python(payload, false, &ts->text) < 0 ||
+        buf_add(&ts->text, "", 1) < 0) {
+        ts->text.len = mark;
+        ts->text.data[mark] = '\0';
         return hs_error_set(err, HS_ERR_FINAL, "%s/%s: cannot serialise record %s",
                             t->run->provider->name, resource, record_id);
     }
-    struct pending_op *op = new_op(t, err);
-    if (!op) {
-        buf_free(&json);
+    struct pending_op *slot = new_op(t, err);
+    if (!slot)
         return -1;
-    }
-    op->resource = strdup(resource);
-    op->record_id = strdup(record_id);
-    op->start_time = dup_or_null(start_time);
-    op->end_time = dup_or_null(end_time);
-    op->source_updated_at = dup_or_null(source_updated_at);
-    op->payload_json = buf_detach(&json);
-    if (strcmp(resource, t->resource->name) == 0 &&
-        strset_add(&state_of(t)->seen, record_id) < 0)
+    *slot = op;
+    if (ts->track_seen && strcmp(resource, t->resource->name) == 0 &&
+        strset_add(&ts->seen, record_id) < 0)
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
     return 0;
 }
@@ -609,16 +629,20 @@ int task_put(struct task *t, const char *record_id, const char *start_time, cons
 int task_delete(struct task *t, const char *resource, const char *record_id,
                 struct hs_error *err)
 {
-    struct pending_op *op = new_op(t, err);
-    if (!op)
-        return -1;
-    op->is_delete = true;
-    op->resource = strdup(resource ? resource : t->resource->name);
-    op->record_id = strdup(record_id);
+    struct task_state *ts = state_of(t);
+    bool failed = false;
+    struct pending_op op = {.is_delete = true, .start_time = NO_TEXT, .end_time = NO_TEXT,
+                            .source_updated_at = NO_TEXT, .payload_json = NO_TEXT};
+    op.resource = add_text(ts, resource ? resource : t->resource->name, &failed);
+    op.record_id = add_text(ts, record_id, &failed);
+    struct pending_op *slot = failed ? NULL : new_op(t, err);
+    if (!slot)
+        return failed ? hs_error_set(err, HS_ERR_FINAL, "out of memory") : -1;
+    *slot = op;
     return 0;
 }
 
-bool task_seen(const struct task *t, const char *record_id)
+static bool task_seen(const struct task *t, const char *record_id)
 {
     return strset_has(&state_of(t)->seen, record_id);
 }
@@ -643,6 +667,8 @@ static int sweep_one(void *arg, const char *record_id)
 
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err)
 {
+    if (!state_of(t)->track_seen)
+        return 0; /* the resource was empty: everything stored was put now */
     struct sync_runner *r = t->run->runner;
     struct sweep_ctx c = {t, err, 0};
     pthread_mutex_lock(&r->store_lock);
@@ -671,29 +697,59 @@ long task_count_records(struct task *t, const char *resource)
     return n;
 }
 
-static int apply_op(struct task *t, const struct pending_op *op, struct hs_error *err)
+static int delete_op(struct task *t, const struct pending_op *op, struct hs_error *err)
 {
-    struct store *s = t->run->runner->store;
-    struct run_counts *c = &state_of(t)->counts;
-    const char *provider = t->run->provider->name;
-    if (op->is_delete) {
-        int deleted = 0;
-        if (store_delete_record(s, provider, op->resource, op->record_id, &deleted, err) < 0)
-            return -1;
-        c->deleted += deleted;
-        return 0;
-    }
-    struct record rec = {provider,      op->resource,          op->record_id,   op->start_time,
-                         op->end_time, op->source_updated_at, op->payload_json};
-    enum upsert_result res;
-    if (store_upsert_record(s, &rec, &res, err) < 0)
+    struct task_state *ts = state_of(t);
+    int deleted = 0;
+    if (store_delete_record(t->run->runner->store, t->run->provider->name,
+                            text_at(ts, op->resource), text_at(ts, op->record_id), &deleted,
+                            err) < 0)
         return -1;
-    if (res == UPSERT_INSERTED)
-        c->inserted++;
-    else if (res == UPSERT_UPDATED)
-        c->updated++;
-    else
-        c->unchanged++;
+    ts->counts.deleted += deleted;
+    return 0;
+}
+
+/* Upserts the puts ops[from, to) in one call. */
+static int upsert_ops(struct task *t, size_t from, size_t to, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    size_t n = to - from;
+    if (n > ts->cap_records) {
+        struct record *grown = realloc(ts->records, n * sizeof *grown);
+        if (!grown)
+            return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+        ts->records = grown;
+        ts->cap_records = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct pending_op *op = &ts->ops[from + i];
+        ts->records[i] = (struct record){
+            t->run->provider->name,           text_at(ts, op->resource),
+            text_at(ts, op->record_id),       text_at(ts, op->start_time),
+            text_at(ts, op->end_time),        text_at(ts, op->source_updated_at),
+            text_at(ts, op->payload_json)};
+    }
+    return store_upsert_records(t->run->runner->store, ts->records, n, &ts->counts, err);
+}
+
+/* The queued ops in order: runs of puts batched, deletions one by one. */
+static int apply_ops(struct task *t, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    size_t i = 0;
+    while (i < ts->n_ops) {
+        if (ts->ops[i].is_delete) {
+            if (delete_op(t, &ts->ops[i++], err) < 0)
+                return -1;
+            continue;
+        }
+        size_t end = i;
+        while (end < ts->n_ops && !ts->ops[end].is_delete)
+            end++;
+        if (upsert_ops(t, i, end, err) < 0)
+            return -1;
+        i = end;
+    }
     return 0;
 }
 
@@ -715,11 +771,9 @@ static int commit_locked(struct task *t, struct hs_error *err)
     struct store *s = t->run->runner->store;
     if (store_begin(s, err) < 0)
         return -1;
-    for (size_t i = 0; i < ts->n_ops; i++) {
-        if (apply_op(t, &ts->ops[i], err) < 0) {
-            store_rollback(s);
-            return -1;
-        }
+    if (apply_ops(t, err) < 0) {
+        store_rollback(s);
+        return -1;
     }
     if ((ts->watermark || ts->cursor || ts->extra_json) &&
         store_set_state(s, t->run->provider->name, t->resource->name, ts->watermark, ts->cursor,
@@ -818,6 +872,7 @@ static int task_init(struct task *t, struct provider_run *run, const struct reso
     if (!ts)
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
     t->priv = ts;
+    buf_init(&ts->text);
     struct sync_runner *r = run->runner;
     pthread_mutex_lock(&r->store_lock);
     int rc = store_get_state(r->store, run->provider->name, res->name, &t->state, err);
@@ -828,6 +883,9 @@ static int task_init(struct task *t, struct provider_run *run, const struct reso
     ts->cursor = dup_or_null(t->state.cursor);
     ts->extra_json = dup_or_null(t->state.extra_json);
     t->full = reconcile_due(r, &t->state, run->now);
+    pthread_mutex_lock(&r->store_lock);
+    ts->track_seen = store_has_records(r->store, run->provider->name, res->name) != 0;
+    pthread_mutex_unlock(&r->store_lock);
     return 0;
 }
 
@@ -835,8 +893,9 @@ static void task_free(struct task *t)
 {
     struct task_state *ts = state_of(t);
     if (ts) {
-        discard_ops(ts);
         free(ts->ops);
+        free(ts->records);
+        buf_free(&ts->text);
         strset_free(&ts->seen);
         free(ts->watermark);
         free(ts->cursor);

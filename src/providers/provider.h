@@ -165,8 +165,6 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
  * within [from, to] (NULL = open bound; compared as text) and that was not
  * put during this task.  Call only after a complete, successful listing. */
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err);
-/* Whether a record id was put during this task. */
-bool task_seen(const struct task *t, const char *record_id);
 /* Rows stored for a resource of this provider (NULL = this task's); -1 on error. */
 long task_count_records(struct task *t, const char *resource);
 /* MAX(start_time) stored for a resource of this provider; caller frees. */

@@ -39,6 +39,8 @@ struct fake_options {
     double rate429;       /* share of requests answered 429 */
     double garbage_rate;  /* share answered 200 with HTML, truncated or invalid JSON */
     int token_ttl;        /* seconds an issued access token lives */
+    int hr_hours;         /* Oura heart rate: hours a worn day has samples (from 06:00 UTC) */
+    int hr_page_size;     /* Oura heart rate: samples a page */
 };
 extern struct fake_options fake_opt;
 

@@ -2,7 +2,8 @@
  *
  *   fake-provider [--port N] [--port-file F] [--years Y] [--density D]
  *                 [--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R]
- *                 [--rate429 R] [--token-ttl S]
+ *                 [--rate429 R] [--token-ttl S] [--heartrate-hours H]
+ *                 [--heartrate-page-size N]
  *
  * Test control (not part of any real API):
  *   GET  /_admin/stats          request counts per provider and per path
@@ -341,7 +342,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: fake-provider [--port N] [--port-file F] [--years Y] [--density D] "
                     "[--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R] "
-                    "[--rate429 R] [--token-ttl S]\n");
+                    "[--rate429 R] [--token-ttl S] [--heartrate-hours H] "
+                    "[--heartrate-page-size N]\n");
     return 2;
 }
 
@@ -376,6 +378,10 @@ int main(int argc, char **argv)
             fake_opt.garbage_rate = atof(v);
         else if (!strcmp(a, "--token-ttl"))
             fake_opt.token_ttl = atoi(v);
+        else if (!strcmp(a, "--heartrate-hours"))
+            fake_opt.hr_hours = atoi(v) >= 1 && atoi(v) <= 24 ? atoi(v) : 3;
+        else if (!strcmp(a, "--heartrate-page-size"))
+            fake_opt.hr_page_size = atoi(v) > 0 ? atoi(v) : 100;
         else
             return usage();
         i++;

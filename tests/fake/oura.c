@@ -9,7 +9,8 @@
  *   GET  /v2/usercollection/<collection>
  *
  * Collections answer {"data": [...], "next_token": null|"..."} (personal_info:
- * one object), 50 documents a page ordered by day (heart rate: 100 samples),
+ * one object), 50 documents a page ordered by day (heart rate: --heartrate-page-size,
+ * 100 by default),
  * filtered by start_date/end_date (inclusive; heart rate by start_datetime/
  * end_datetime, at most 30 days apart, else 400).  A token is granted the
  * scopes asked at authorize; a collection outside them answers 401 with a
@@ -33,7 +34,6 @@
 /* A personal access token the fake accepts with every scope (tests only). */
 #define FAKE_OURA_PAT "fake-oura-SECRET-pat-4d2a"
 #define PAGE_SIZE 50
-#define HEARTRATE_PAGE_SIZE 100
 #define HEARTRATE_MAX_SPAN (30 * 86400)
 #define DAY 86400
 #define LOCAL_OFFSET "+02:00" /* the user's zone; timestamps stay on the UTC date */
@@ -797,9 +797,11 @@ static int personal_info(struct fake_response *resp)
                                "email", "léa.dupont@example.com"));
 }
 
-/* Heart rate: every 5 minutes from 06:00 to 09:00 UTC on worn days. */
+/* Heart rate: every 5 minutes on worn days, from 06:00 UTC for
+ * --heartrate-hours (3 by default; 24 is the whole day, as a ring worn day
+ * and night reports). */
 #define HR_FIRST (6 * 3600)
-#define HR_SAMPLES 36
+#define HR_SAMPLES (fake_opt.hr_hours * 12)
 
 static json_t *heartrate_sample(time_t t)
 {
@@ -808,7 +810,7 @@ static json_t *heartrate_sample(time_t t)
     char iso[32], ts[48];
     fake_iso(t, iso);
     snprintf(ts, sizeof ts, "%.19s+00:00", iso);
-    const char *source = k < 12 ? "rest" : k < 30 ? "awake" : "workout";
+    const char *source = k < 12 ? "rest" : k % 36 < 30 ? "awake" : "workout";
     return json_pack("{s:i,s:s,s:s}", "bpm", pick(&s, 52, 96), "source", source, "timestamp", ts);
 }
 
@@ -841,12 +843,12 @@ static int list_heartrate(struct fake_request *req, struct fake_response *resp)
             time_t t = fake_day_start(d) + HR_FIRST + k * 300;
             if (t < start || t > end || t > fake_opt.now)
                 continue;
-            if (n >= offset && n < offset + HEARTRATE_PAGE_SIZE)
+            if (n >= offset && n < offset + fake_opt.hr_page_size)
                 json_array_append_new(data, heartrate_sample(t));
             n++;
         }
     }
-    return page_reply(resp, data, offset, n, HEARTRATE_PAGE_SIZE, query);
+    return page_reply(resp, data, offset, n, fake_opt.hr_page_size, query);
 }
 
 static int api(struct fake_request *req, struct fake_response *resp)

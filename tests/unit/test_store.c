@@ -474,6 +474,92 @@ static void test_counts(void **state)
     assert_string_equal(seen.text, "oura/sleep=2;oura/workout=1;");
 }
 
+/* A new database gets 16 KiB pages; one made elsewhere keeps its own. */
+static void test_page_size(void **state)
+{
+    struct fixture *f = *state;
+    f->s = open_store(f);
+    assert_int_equal(query_int(f->db, "PRAGMA page_size"), 16384);
+    store_close(f->s);
+    unlink(f->db);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA page_size=4096; CREATE TABLE t(x);", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    f->s = open_store(f);
+    assert_int_equal(query_int(f->db, "PRAGMA page_size"), 4096);
+    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records"), 0);
+}
+
+/* n records "id<first>".."id<first+n-1>" with payload {"v":<value>}. */
+static void upsert_many(struct store *s, int first, int n, int value, struct run_counts *c)
+{
+    struct record *recs = calloc((size_t)n, sizeof *recs);
+    char(*ids)[16] = calloc((size_t)n, sizeof *ids);
+    char(*payloads)[32] = calloc((size_t)n, sizeof *payloads);
+    assert_non_null(recs);
+    assert_non_null(ids);
+    assert_non_null(payloads);
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "id%05d", first + i);
+        snprintf(payloads[i], sizeof payloads[i], "{\"v\":%d}", value);
+        recs[i] = (struct record){"oura", "heartrate", ids[i], ids[i], NULL, ids[i], payloads[i]};
+    }
+    struct hs_error err = HS_ERROR_INIT;
+    if (store_upsert_records(s, recs, (size_t)n, c, &err) != 0)
+        fail_msg("store_upsert_records: %s", err.msg);
+    free(recs);
+    free(ids);
+    free(payloads);
+}
+
+/* Batches of every statement size (64, 8, 1) count each row once, whether
+ * it is new, changed or the same; a row twice in one batch is inserted and
+ * then updated (or left unchanged), as one statement per row would do. */
+static void test_upsert_records_batches(void **state)
+{
+    struct fixture *f = *state;
+    f->s = open_store(f);
+    struct run_counts c = {0};
+    upsert_many(f->s, 0, 64 + 2 * 8 + 3, 1, &c); /* 83 rows: 64 + 8 + 8 + 1 + 1 + 1 */
+    assert_int_equal(c.inserted, 83);
+    assert_int_equal(c.updated + c.unchanged, 0);
+    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records"), 83);
+
+    /* 40 stored rows changed, 43 new ones. */
+    memset(&c, 0, sizeof c);
+    upsert_many(f->s, 43, 83, 2, &c);
+    assert_int_equal(c.inserted, 43);
+    assert_int_equal(c.updated, 40);
+    assert_int_equal(c.unchanged, 0);
+
+    memset(&c, 0, sizeof c);
+    upsert_many(f->s, 0, 126, 2, &c);
+    assert_int_equal(c.unchanged, 83);
+    assert_int_equal(c.updated, 43);
+    assert_int_equal(c.inserted, 0);
+    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records WHERE payload_json='{\"v\":2}'"),
+                     126);
+
+    /* Duplicates inside one statement. */
+    struct record dup[8];
+    const char *ids[8] = {"n1", "n2", "n1", "id00000", "n3", "n3", "n4", "n1"};
+    const char *pl[8] = {"{}", "{}", "{\"b\":1}", "{\"v\":2}", "{}", "{}", "{}", "{\"b\":1}"};
+    for (int i = 0; i < 8; i++)
+        dup[i] = (struct record){"oura", "tag", ids[i], NULL, NULL, NULL, pl[i]};
+    memset(&c, 0, sizeof c);
+    struct hs_error err = HS_ERROR_INIT;
+    assert_int_equal(store_upsert_records(f->s, dup, 8, &c, &err), 0);
+    /* n1, n2, n3, n4 and id00000 (new in "tag") inserted; n1 updated once;
+     * the second n3 and the third n1 unchanged. */
+    assert_int_equal(c.inserted, 5);
+    assert_int_equal(c.updated, 1);
+    assert_int_equal(c.unchanged, 2);
+    expect_text(f->db, "SELECT payload_json FROM records WHERE resource='tag' AND record_id='n1'",
+                "{\"b\":1}");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -483,6 +569,8 @@ int main(void)
         T(test_newer_schema_refused),
         T(test_not_a_database),
         T(test_upsert_classification),
+        T(test_upsert_records_batches),
+        T(test_page_size),
         T(test_delete),
         T(test_each_record_id_and_max_start),
         T(test_sync_state),
