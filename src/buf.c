@@ -29,7 +29,7 @@ void buf_reset(struct buf *b)
     b->data[0] = '\0';
 }
 
-static int buf_grow(struct buf *b, size_t extra)
+int buf_grow(struct buf *b, size_t extra)
 {
     if (extra > (size_t)-1 / 2 - b->len)
         return -1;

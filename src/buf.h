@@ -28,6 +28,17 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Makes room for n more bytes plus the NUL at data + len, leaving the contents
+ * alone; -1 (buffer unchanged) past the limit or out of memory.  For writers
+ * that fill data + len directly: they must then advance len and store the NUL. */
+int buf_grow(struct buf *b, size_t n);
+/* buf_grow with the common case (room already there) inlined. */
+static inline int buf_reserve(struct buf *b, size_t n)
+{
+    if (n < b->cap - b->len && (!b->limit || b->len + n <= b->limit))
+        return 0;
+    return buf_grow(b, n);
+}
 /* Returns the malloc'ed string (caller frees) and leaves b empty. */
 char *buf_detach(struct buf *b);
 

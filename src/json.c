@@ -3,6 +3,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,12 +45,57 @@ json_t *json_first(const json_t *obj, const char *const *keys)
     return NULL;
 }
 
+/* Decimal digits of v, written backwards ending at end; returns the first.
+ * end needs 20 bytes before it (INT64_MIN is "-9223372036854775808"). */
+static char *format_int(json_int_t v, char *end)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = end;
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    }
+    if (u >= 10) {
+        *--p = pairs[u * 2 + 1];
+        *--p = pairs[u * 2];
+    } else {
+        *--p = (char)('0' + u);
+    }
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
+static int add_int(json_int_t v, struct buf *out)
+{
+    char tmp[24];
+    char *p = format_int(v, tmp + sizeof tmp);
+    return buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 int json_format_double(double d, struct buf *out)
 {
     if (isnan(d))
         return buf_adds(out, "NaN");
     if (isinf(d))
         return buf_adds(out, d < 0 ? "-Infinity" : "Infinity");
+    char res[40]; /* at most "-0.000" + 17 digits or "-D.DDDDDDDDDDDDDDDDe-324" */
+    size_t rn = 0;
+    /* Integral and below 2^53: every such value is exact, so its shortest
+     * round-trip digits are the integer's own, printed as "N.0" ("-0.0" too). */
+    if (d == trunc(d) && fabs(d) < 9007199254740992.0) {
+        char *p = format_int((json_int_t)fabs(d), res + 24);
+        if (signbit(d))
+            *--p = '-';
+        memcpy(res + 24, ".0", 2);
+        return buf_add(out, p, (size_t)(res + 26 - p));
+    }
     /* Shortest digits that round-trip, as Python's repr finds them. */
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
@@ -73,27 +119,43 @@ int json_format_double(double d, struct buf *out)
         digits[--nd] = '\0';
     int decpt = exp10 + 1; /* digits d1d2... = 0.d1d2... * 10^decpt */
     if (neg)
-        buf_addc(out, '-');
+        res[rn++] = '-';
     if (decpt > -4 && decpt <= 16) {
         if (decpt <= 0) {
-            buf_adds(out, "0.");
+            res[rn++] = '0';
+            res[rn++] = '.';
             for (int i = 0; i < -decpt; i++)
-                buf_addc(out, '0');
-            return buf_adds(out, digits);
+                res[rn++] = '0';
+            memcpy(res + rn, digits, nd);
+            rn += nd;
+        } else {
+            for (int i = 0; i < decpt; i++)
+                res[rn++] = (size_t)i < nd ? digits[i] : '0';
+            res[rn++] = '.';
+            if ((size_t)decpt >= nd) {
+                res[rn++] = '0';
+            } else {
+                memcpy(res + rn, digits + decpt, nd - (size_t)decpt);
+                rn += nd - (size_t)decpt;
+            }
         }
-        for (int i = 0; i < decpt; i++)
-            buf_addc(out, (size_t)i < nd ? digits[i] : '0');
-        buf_addc(out, '.');
-        if ((size_t)decpt >= nd)
-            return buf_addc(out, '0');
-        return buf_adds(out, digits + decpt);
+        return buf_add(out, res, rn);
     }
-    buf_addc(out, digits[0]);
+    res[rn++] = digits[0];
     if (nd > 1) {
-        buf_addc(out, '.');
-        buf_adds(out, digits + 1);
+        res[rn++] = '.';
+        memcpy(res + rn, digits + 1, nd - 1);
+        rn += nd - 1;
     }
-    return buf_addf(out, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    /* "e%c%02d": the exponent has two digits at least, three at most. */
+    unsigned ae = (unsigned)abs(exp10);
+    res[rn++] = 'e';
+    res[rn++] = exp10 < 0 ? '-' : '+';
+    if (ae >= 100)
+        res[rn++] = (char)('0' + ae / 100);
+    res[rn++] = (char)('0' + ae / 10 % 10);
+    res[rn++] = (char)('0' + ae % 10);
+    return buf_add(out, res, rn);
 }
 
 int json_str(const json_t *v, struct buf *out)
@@ -102,13 +164,13 @@ int json_str(const json_t *v, struct buf *out)
     case JSON_STRING:
         return buf_add(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        return buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return add_int(json_integer_value(v), out);
     case JSON_REAL:
         return json_format_double(json_real_value(v), out);
     case JSON_TRUE:
-        return buf_adds(out, "True");
+        return buf_add(out, "True", 4);
     case JSON_FALSE:
-        return buf_adds(out, "False");
+        return buf_add(out, "False", 5);
     default:
         return -1;
     }
@@ -124,7 +186,7 @@ char *json_strdup(const json_t *v)
     return buf_detach(&b);
 }
 
-/* Decodes one UTF-8 sequence at s (valid: jansson checked it). */
+/* Decodes one UTF-8 sequence at s (4 bytes readable). */
 static unsigned long utf8_decode(const unsigned char *s, size_t *len)
 {
     if (s[0] < 0x80) {
@@ -144,110 +206,298 @@ static unsigned long utf8_decode(const unsigned char *s, size_t *len)
            (s[3] & 0x3F);
 }
 
-static void dump_string(const char *str, size_t n, struct buf *out)
+/* How json.dumps(ensure_ascii=True) writes each byte: 0 as itself, the letter
+ * of a two-character escape, 'u' for \u00XX, 'U' for a UTF-8 lead/continuation
+ * byte (the whole sequence becomes \uXXXX or a surrogate pair). */
+/* clang-format off */
+static const char escape_kind[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+    'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U', 'U',
+};
+/* clang-format on */
+
+static const char hex_digits[16] = "0123456789abcdef";
+
+static char *put_u4(char *w, unsigned long cp)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    buf_addc(out, '"');
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        const char *esc = NULL;
-        switch (c) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        default: break;
-        }
-        if (esc) {
-            buf_adds(out, esc);
-            i++;
-        } else if (c < 0x20) {
-            buf_addf(out, "\\u%04x", c);
-            i++;
-        } else if (c < 0x80) {
-            buf_addc(out, (char)c);
-            i++;
-        } else {
-            size_t len;
-            unsigned long cp = utf8_decode(s + i, &len);
-            if (i + len > n)
-                len = n - i;
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                buf_addf(out, "\\u%04lx\\u%04lx", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-            } else {
-                buf_addf(out, "\\u%04lx", cp);
-            }
-            i += len;
-        }
-    }
-    buf_addc(out, '"');
+    *w++ = '\\';
+    *w++ = 'u';
+    *w++ = hex_digits[(cp >> 12) & 0xF];
+    *w++ = hex_digits[(cp >> 8) & 0xF];
+    *w++ = hex_digits[(cp >> 4) & 0xF];
+    *w++ = hex_digits[cp & 0xF];
+    return w;
 }
 
-static int cmp_keys(const void *a, const void *b)
+/* Appends lead (unless 0), the JSON string literal of the n bytes at str and
+ * trail (unless 0).  A key (is_key) ends at its first NUL, as the C string the
+ * original code took it for; *cut then tells whether it had one.
+ *
+ * The output is never shorter than the input, so that much is reserved up
+ * front, and each escape reserves its extra bytes plus that lower bound for the
+ * rest: a buffer limit fails exactly when the whole literal would not fit. */
+/* Cuts a key at its first NUL when it has one: the reservations assumed all n
+ * bytes, which may be more than a limited buffer has room for. */
+static bool shorten_key(const char *str, size_t *n, bool is_key, bool *cut)
+{
+    if (!is_key || *cut)
+        return false;
+    size_t len = strlen(str);
+    if (len == *n)
+        return false;
+    *n = len;
+    *cut = true;
+    return true;
+}
+
+static int dump_string_ex(const char *str, size_t n, char lead, char trail, bool is_key, bool *cut,
+                          struct buf *out)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t extra = 2 + (lead != 0) + (trail != 0), readable = n + 1; /* with the NUL */
+    if (buf_reserve(out, n + extra) < 0 &&
+        (!shorten_key(str, &n, is_key, cut) || buf_reserve(out, n + extra) < 0))
+        return -1;
+    char *w = out->data + out->len;
+    if (lead)
+        *w++ = lead;
+    *w++ = '"';
+    size_t i = 0;
+    for (;;) {
+        /* Eight plain bytes at a time: none >= 0x7F (Python escapes DEL too),
+         * < 0x20, '"' or '\\'. */
+        while (i + 8 <= n) {
+            uint64_t x, q, b, d;
+            memcpy(&x, s + i, 8);
+            q = x ^ 0x2222222222222222ULL;
+            b = x ^ 0x5C5C5C5C5C5C5C5CULL;
+            d = x ^ 0x7F7F7F7F7F7F7F7FULL;
+            if ((x | ((x - 0x2020202020202020ULL) & ~x) | ((q - 0x0101010101010101ULL) & ~q) |
+                 ((b - 0x0101010101010101ULL) & ~b) | ((d - 0x0101010101010101ULL) & ~d)) &
+                0x8080808080808080ULL)
+                break;
+            memcpy(w, &x, 8);
+            w += 8;
+            i += 8;
+        }
+        while (i < n && !escape_kind[s[i]])
+            *w++ = (char)s[i++];
+        if (i == n)
+            break;
+        unsigned char c = s[i];
+        char kind = escape_kind[c];
+        size_t in_len = 1, esc_len = 2;
+        unsigned long cp = c;
+        if (kind == 'u') {
+            if (c == 0 && is_key) {
+                *cut = true;
+                break;
+            }
+            esc_len = 6;
+        } else if (kind == 'U') {
+            /* jansson checked the UTF-8, but a _nocheck string may end inside a
+             * sequence: read its NUL terminator (as the old code did), then 0s. */
+            unsigned char seq[4] = {0};
+            memcpy(seq, s + i, readable - i < 4 ? readable - i : 4);
+            cp = utf8_decode(seq, &in_len);
+            esc_len = cp >= 0x10000 ? 12 : 6;
+            /* Invalid UTF-8 (a _nocheck key) may hide the key's NUL in here. */
+            for (size_t j = 1; is_key && j < in_len && i + j < n; j++)
+                if (!s[i + j]) {
+                    n = i + j;
+                    *cut = true;
+                }
+        }
+        out->len = (size_t)(w - out->data);
+        for (;;) {
+            if (i + in_len > n)
+                in_len = n - i;
+            /* This escape, the rest of the string at one byte a byte, '"', trail. */
+            if (buf_reserve(out, esc_len + (n - i - in_len) + 1 + (trail != 0)) == 0)
+                break;
+            if (!shorten_key(str, &n, is_key, cut)) {
+                out->data[out->len] = '\0';
+                return -1;
+            }
+        }
+        w = out->data + out->len;
+        if (kind == 'u' || kind == 'U') {
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                w = put_u4(w, 0xD800 + (cp >> 10));
+                w = put_u4(w, 0xDC00 + (cp & 0x3FF));
+            } else {
+                w = put_u4(w, cp);
+            }
+        } else {
+            *w++ = '\\';
+            *w++ = kind;
+        }
+        i += in_len;
+    }
+    *w++ = '"';
+    if (trail)
+        *w++ = trail;
+    out->len = (size_t)(w - out->data);
+    *w = '\0';
+    return 0;
+}
+
+static int dump_string(const char *str, size_t n, struct buf *out)
+{
+    return dump_string_ex(str, n, 0, 0, false, NULL, out);
+}
+
+static inline int add_char(struct buf *out, char c)
+{
+    if (buf_reserve(out, 1) < 0)
+        return -1;
+    out->data[out->len++] = c;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+static int dump_value(const json_t *v, bool sort_keys, struct buf *out);
+
+/* lead (',' or '{'), then "key":value.  The original code wrote the key up to
+ * its first NUL and looked the value up by that (json_object_get), which only
+ * differs from the member itself for keys with a NUL (jansson 2.14 allows
+ * them). */
+static int dump_member(json_t *obj, const char *key, size_t key_len, json_t *value, char lead,
+                       bool sort_keys, struct buf *out)
+{
+    bool cut = false;
+    if (dump_string_ex(key, key_len, lead, ':', true, &cut, out) < 0)
+        return -1;
+    if (cut)
+        value = json_object_get(obj, key);
+    return dump_value(value, sort_keys, out);
+}
+
+static size_t key_length(void *it, const char *key)
+{
+#if JANSSON_VERSION_HEX >= 0x020e00
+    (void)key;
+    return json_object_iter_key_len(it);
+#else
+    (void)it;
+    return strlen(key);
+#endif
+}
+
+struct member {
+    const char *key;
+    size_t key_len;
+    json_t *value;
+};
+
+static int cmp_members(const void *a, const void *b)
 {
     /* UTF-8 byte order equals code point order. */
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
 static int dump_object(const json_t *v, bool sort_keys, struct buf *out)
 {
-    size_t n = json_object_size(v), i = 0;
-    const char **keys = malloc((n ? n : 1) * sizeof *keys);
-    if (!keys)
-        return -1;
-    const char *k;
-    json_t *item;
-    json_object_foreach((json_t *)v, k, item) keys[i++] = k;
-    if (sort_keys)
-        qsort(keys, n, sizeof *keys, cmp_keys);
-    buf_addc(out, '{');
-    int rc = 0;
-    for (i = 0; i < n && rc == 0; i++) {
-        if (i)
-            buf_addc(out, ',');
-        dump_string(keys[i], strlen(keys[i]), out);
-        buf_addc(out, ':');
-        rc = json_dump_python(json_object_get(v, keys[i]), sort_keys, out);
+    json_t *obj = (json_t *)v;
+    if (!sort_keys) {
+        /* Insertion order, straight off the iterator. */
+        char lead = '{';
+        for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+            const char *key = json_object_iter_key(it);
+            json_t *value = json_object_iter_value(it);
+            if (!key || !value)
+                break; /* as json_object_foreach stops */
+            if (dump_member(obj, key, key_length(it, key), value, lead, false, out) < 0)
+                return -1;
+            lead = ',';
+        }
+        return lead == '{' ? buf_add(out, "{}", 2) : add_char(out, '}');
     }
-    free(keys);
-    buf_addc(out, '}');
-    return rc;
+    /* Sorted: a few members sort on the stack, more in a malloc'ed array. */
+    struct member small[16], *m = small;
+    size_t cap = json_object_size(v), n = 0;
+    if (cap > sizeof small / sizeof *small) {
+        m = malloc(cap * sizeof *m);
+        if (!m)
+            return -1;
+    } else {
+        cap = sizeof small / sizeof *small;
+    }
+    for (void *it = json_object_iter(obj); it && n < cap; it = json_object_iter_next(obj, it)) {
+        struct member cur = {json_object_iter_key(it), 0, json_object_iter_value(it)};
+        if (!cur.key || !cur.value)
+            break;
+        cur.key_len = key_length(it, cur.key);
+        if (m != small) {
+            m[n++] = cur;
+            continue;
+        }
+        size_t j = n++; /* insertion sort */
+        for (; j > 0 && strcmp(m[j - 1].key, cur.key) > 0; j--)
+            m[j] = m[j - 1];
+        m[j] = cur;
+    }
+    if (m != small)
+        qsort(m, n, sizeof *m, cmp_members);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = dump_member(obj, m[i].key, m[i].key_len, m[i].value, i ? ',' : '{', true, out);
+    if (m != small)
+        free(m);
+    if (rc < 0)
+        return -1;
+    return n ? add_char(out, '}') : buf_add(out, "{}", 2);
 }
 
-int json_dump_python(const json_t *v, bool sort_keys, struct buf *out)
+static int dump_value(const json_t *v, bool sort_keys, struct buf *out)
 {
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_NULL:
-        return buf_adds(out, "null");
+        return buf_add(out, "null", 4);
     case JSON_TRUE:
-        return buf_adds(out, "true");
+        return buf_add(out, "true", 4);
     case JSON_FALSE:
-        return buf_adds(out, "false");
+        return buf_add(out, "false", 5);
     case JSON_INTEGER:
-        return buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return add_int(json_integer_value(v), out);
     case JSON_REAL:
         return json_format_double(json_real_value(v), out);
     case JSON_STRING:
-        dump_string(json_string_value(v), json_string_length(v), out);
-        return 0;
+        return dump_string(json_string_value(v), json_string_length(v), out);
     case JSON_ARRAY: {
-        buf_addc(out, '[');
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            if (i)
-                buf_addc(out, ',');
-            if (json_dump_python(json_array_get(v, i), sort_keys, out) < 0)
+        if (add_char(out, '[') < 0)
+            return -1;
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++)
+            if ((i && add_char(out, ',') < 0) ||
+                dump_value(json_array_get(v, i), sort_keys, out) < 0)
                 return -1;
-        }
-        return buf_addc(out, ']');
+        return add_char(out, ']');
     }
     case JSON_OBJECT:
         return dump_object(v, sort_keys, out);
     }
     return -1;
+}
+
+int json_dump_python(const json_t *v, bool sort_keys, struct buf *out)
+{
+    return dump_value(v, sort_keys, out);
 }
 
 int json_hash(const json_t *v, char out[65])

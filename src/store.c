@@ -198,7 +198,8 @@ struct store *store_open(const char *path, struct hs_error *err)
     sqlite3_extended_result_codes(s->db, 1);
     store_set_busy_timeout(s, 5000);
     if ((created && set_new_page_size(s, err) < 0) ||
-        exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+        exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+                 " PRAGMA temp_store=MEMORY;",
                  err) < 0 ||
         migrate(s, err) < 0 || prepare_all(s, err) < 0) {
         if (strstr(err->msg, "file is not a database"))

@@ -161,8 +161,8 @@ static void test_dump_python(void **state)
                 "{\"a\":[true,false,null,\"q\\\"b\\\\s/n\\nt\\tc\\u0001\"],\"b\":1,\"f\":1.5,"
                 "\"\\u00e9\":\"\\u65e5\\u672c\\ud83c\\udf89\"}");
 
-    /* Every control spelling, DEL and '/' left alone. */
-    expect_dump("[\"\\b\\f\\r\\u001f\\u007f/\"]", false, "[\"\\b\\f\\r\\u001f\x7f/\"]");
+    /* Every control spelling and DEL escaped, as Python does; '/' left alone. */
+    expect_dump("[\"\\b\\f\\r\\u001f\\u007f/\"]", false, "[\"\\b\\f\\r\\u001f\\u007f/\"]");
     /* Sorting is by code point at every depth (UTF-8 byte order agrees). */
     expect_dump(
         "{\"\U0001F600\":1,\"\u65e5\":2,\"\u00e9\":3,\"z\":{\"y\":1,\"x\":[{\"d\":1,\"c\":2}]},"
@@ -181,6 +181,241 @@ static void test_dump_python(void **state)
     assert_string_equal(b.data, "\"a\\u0000b\"");
     buf_free(&b);
     json_decref(s);
+}
+
+/* json_dump_python of a value built in C (for what JSON text cannot say);
+ * takes the reference (NULL dumps as null). */
+static void expect_dump_value(json_t *v, bool sort_keys, const char *expected, size_t expected_len)
+{
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_dump_python(v, sort_keys, &b), 0);
+    assert_int_equal(b.len, expected_len);
+    assert_memory_equal(b.data, expected, expected_len);
+    assert_int_equal(b.data[b.len], '\0');
+    buf_free(&b);
+    json_decref(v);
+}
+#define EXPECT_DUMP_VALUE(v, sort_keys, lit)                                                       \
+    expect_dump_value((v), (sort_keys), lit, sizeof lit - 1)
+
+/* How ensure_ascii spells one ASCII byte (DEL aside, see test_dump_python). */
+static void ascii_escape(int c, char esc[8])
+{
+    const char *two = NULL;
+    switch (c) {
+    case '"':
+        two = "\\\"";
+        break;
+    case '\\':
+        two = "\\\\";
+        break;
+    case '\n':
+        two = "\\n";
+        break;
+    case '\r':
+        two = "\\r";
+        break;
+    case '\t':
+        two = "\\t";
+        break;
+    case '\b':
+        two = "\\b";
+        break;
+    case '\f':
+        two = "\\f";
+        break;
+    default:
+        break;
+    }
+    if (two)
+        snprintf(esc, 8, "%s", two);
+    else if (c < 0x20 || c == 0x7F)
+        snprintf(esc, 8, "\\u%04x", (unsigned)c);
+    else
+        snprintf(esc, 8, "%c", c);
+}
+
+static void test_dump_escapes(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; print(json.dumps("\"\\\n\r\t\b\f\x00\x01\x0b\x1a\x1b\x1f/",
+     *   separators=(",",":"), ensure_ascii=True))' */
+    static const char in[] = "\"\\\n\r\t\b\f\x00\x01\x0b\x1a\x1b\x1f/";
+    EXPECT_DUMP_VALUE(json_stringn(in, sizeof in - 1), false,
+                      "\"\\\"\\\\\\n\\r\\t\\b\\f\\u0000\\u0001\\u000b\\u001a\\u001b\\u001f/\"");
+
+    /* Each ASCII byte at each offset of a 20-byte string, so both the
+     * 8-bytes-at-a-time path and the byte loop meet it. */
+    for (int c = 0; c <= 0x7F; c++) {
+        char esc[8];
+        ascii_escape(c, esc);
+        for (int pos = 0; pos < 20; pos++) {
+            char in20[20], expected[40];
+            memset(in20, 'x', sizeof in20);
+            in20[pos] = (char)c;
+            int n = snprintf(expected, sizeof expected, "\"%.*s%s%.*s\"", pos, in20, esc, 19 - pos,
+                             in20 + pos + 1);
+            expect_dump_value(json_stringn(in20, sizeof in20), false, expected, (size_t)n);
+        }
+    }
+}
+
+static void test_dump_non_ascii(void **state)
+{
+    (void)state;
+    /* 2-, 3- and 4-byte UTF-8, the last as a surrogate pair, all lowercase hex.
+     * python3 -c 'import json; print(json.dumps(
+     *   "\u00e9\u07ff\u0800\u65e5\ufeff\uffff\U00010000\U0001F600\U0010FFFF"))' */
+    EXPECT_DUMP_VALUE(json_string("\u00e9\u07ff\u0800\u65e5\ufeff\uffff\U00010000\U0001F600"
+                                  "\U0010FFFF"),
+                      false,
+                      "\"\\u00e9\\u07ff\\u0800\\u65e5\\ufeff\\uffff\\ud800\\udc00\\ud83d\\ude00"
+                      "\\udbff\\udfff\"");
+    /* After and between runs of plain ASCII longer than 8 bytes. */
+    EXPECT_DUMP_VALUE(json_string("abcdefghij\u00e9klmnopqrstuvwxyz\U0001F600"), false,
+                      "\"abcdefghij\\u00e9klmnopqrstuvwxyz\\ud83d\\ude00\"");
+    /* As keys too. */
+    expect_dump("{\"\u00e9t\u00e9\":\"\U0001F600\"}", true,
+                "{\"\\u00e9t\\u00e9\":\"\\ud83d\\ude00\"}");
+}
+
+static void test_dump_numbers(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; print(json.dumps([-2**63, 2**63-1, 0, -1, -42, 9, 10, 99,
+     *   100, 1000000, -1000000], separators=(",",":")))' */
+    expect_dump("[-9223372036854775808,9223372036854775807,0,-1,-42,9,10,99,100,1000000,"
+                "-1000000]",
+                false,
+                "[-9223372036854775808,9223372036854775807,0,-1,-42,9,10,99,100,1000000,"
+                "-1000000]");
+    EXPECT_DUMP_VALUE(json_integer(INT64_MIN), false, "-9223372036854775808");
+    EXPECT_DUMP_VALUE(json_integer(INT64_MAX), false, "9223372036854775807");
+    EXPECT_DUMP_VALUE(json_integer(0), false, "0");
+    expect_str(json_integer(INT64_MIN), "-9223372036854775808");
+    expect_str(json_integer(INT64_MAX), "9223372036854775807");
+    expect_str(json_integer(0), "0");
+
+    /* python3 -c 'import json; print(json.dumps([1.0, 0.1, 1e-05, 1e16, -0.0, 0.0, -1.5,
+     *   1e22, 123456789.0, -9007199254740991.0, 9007199254740992.0, 2.5e-7,
+     *   9.223372036854776e18, 4503599627370497.0, 0.5, 100.0], separators=(",",":")))' */
+    json_t *a = json_array();
+    const double reals[] = {1.0,
+                            0.1,
+                            1e-05,
+                            1e16,
+                            -0.0,
+                            0.0,
+                            -1.5,
+                            1e22,
+                            123456789.0,
+                            -9007199254740991.0,
+                            9007199254740992.0,
+                            2.5e-7,
+                            9.223372036854776e18,
+                            4503599627370497.0,
+                            0.5,
+                            100.0};
+    for (size_t i = 0; i < sizeof reals / sizeof *reals; i++)
+        json_array_append_new(a, json_real(reals[i]));
+    EXPECT_DUMP_VALUE(a, false,
+                      "[1.0,0.1,1e-05,1e+16,-0.0,0.0,-1.5,1e+22,123456789.0,"
+                      "-9007199254740991.0,9007199254740992.0,2.5e-07,9.223372036854776e+18,"
+                      "4503599627370497.0,0.5,100.0]");
+    /* Around 2^53, where whole numbers stop being exact. */
+    expect_double(9007199254740991.0, "9007199254740991.0");
+    expect_double(-9007199254740992.0, "-9007199254740992.0");
+    expect_double(18014398509481984.0, "1.8014398509481984e+16");
+    expect_double(-1.0, "-1.0");
+    expect_str(json_real(-0.0), "-0.0");
+}
+
+static void test_dump_containers(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; print(json.dumps(json.loads(TEXT), separators=(",",":")))' */
+    const char *text = "{\"a\":[],\"b\":{},\"c\":[[],[{}],{\"d\":[1,[2,[3]]]}]}";
+    expect_dump(text, false, text);
+    expect_dump(text, true, text);
+    expect_dump("[]", true, "[]");
+    expect_dump("{}", false, "{}");
+    expect_dump("[[],{}]", false, "[[],{}]");
+    expect_dump(" { \"a\" : [ 1 , { } ] } ", false, "{\"a\":[1,{}]}");
+    EXPECT_DUMP_VALUE(json_null(), false, "null");
+    EXPECT_DUMP_VALUE(NULL, false, "null"); /* a missing field */
+
+    /* dump appends to what the buffer holds. */
+    struct buf b = BUF_INIT;
+    buf_adds(&b, "x=");
+    json_t *v = parse("{\"k\":[true,false,null]}");
+    assert_int_equal(json_dump_python(v, false, &b), 0);
+    assert_string_equal(b.data, "x={\"k\":[true,false,null]}");
+    buf_free(&b);
+
+    /* A buffer limit: the output fits exactly, or the dump fails without
+     * passing the limit and the buffer stays a string. */
+    size_t need = strlen("{\"k\":[true,false,null]}");
+    for (size_t limit = 1; limit <= need + 1; limit++) {
+        struct buf lb = BUF_INIT;
+        lb.limit = limit;
+        int rc = json_dump_python(v, false, &lb);
+        assert_int_equal(rc, limit >= need ? 0 : -1);
+        assert_true(lb.len <= limit);
+        assert_int_equal(lb.data[lb.len], '\0');
+        if (rc == 0)
+            assert_string_equal(lb.data, "{\"k\":[true,false,null]}");
+        buf_free(&lb);
+    }
+    json_decref(v);
+    json_t *s = json_string("\u00e9\u00e9");
+    for (size_t limit = 1; limit <= 15; limit++) {
+        struct buf lb = BUF_INIT;
+        lb.limit = limit;
+        assert_int_equal(json_dump_python(s, false, &lb), limit >= 14 ? 0 : -1);
+        assert_true(lb.len <= limit);
+        buf_free(&lb);
+    }
+    json_decref(s);
+}
+
+static void test_dump_key_order(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; o=json.loads(TEXT); print(json.dumps(o,
+     *   separators=(",",":"))); print(json.dumps(o, separators=(",",":"), sort_keys=True))' */
+    const char *text = "{\"b\":1,\"\":2,\"aa\":3,\"a\":4,\"B\":5,\"\u00e9\":6}";
+    expect_dump(text, false, "{\"b\":1,\"\":2,\"aa\":3,\"a\":4,\"B\":5,\"\\u00e9\":6}");
+    expect_dump(text, true, "{\"\":2,\"B\":5,\"a\":4,\"aa\":3,\"b\":1,\"\\u00e9\":6}");
+
+    /* More keys than the sort keeps on the stack. */
+    json_t *o = json_object();
+    for (int i = 0; i < 20; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02d", i * 7 % 20);
+        json_object_set_new(o, key, json_integer(i));
+    }
+    json_incref(o);
+    EXPECT_DUMP_VALUE(o, false,
+                      "{\"k00\":0,\"k07\":1,\"k14\":2,\"k01\":3,\"k08\":4,\"k15\":5,\"k02\":6,"
+                      "\"k09\":7,\"k16\":8,\"k03\":9,\"k10\":10,\"k17\":11,\"k04\":12,\"k11\":13,"
+                      "\"k18\":14,\"k05\":15,\"k12\":16,\"k19\":17,\"k06\":18,\"k13\":19}");
+    EXPECT_DUMP_VALUE(o, true,
+                      "{\"k00\":0,\"k01\":3,\"k02\":6,\"k03\":9,\"k04\":12,\"k05\":15,\"k06\":18,"
+                      "\"k07\":1,\"k08\":4,\"k09\":7,\"k10\":10,\"k11\":13,\"k12\":16,\"k13\":19,"
+                      "\"k14\":2,\"k15\":5,\"k16\":8,\"k17\":11,\"k18\":14,\"k19\":17}");
+}
+
+static void test_dump_nul_bytes(void **state)
+{
+    (void)state;
+    /* python3 -c 'import json; print(json.dumps("a\x00b\x00"))' */
+    EXPECT_DUMP_VALUE(json_stringn("a\0b\0", 4), false, "\"a\\u0000b\\u0000\"");
+    EXPECT_DUMP_VALUE(json_stringn("0123456789\0abc", 14), false, "\"0123456789\\u0000abc\"");
+    EXPECT_DUMP_VALUE(json_stringn("\0", 1), false, "\"\\u0000\"");
+    json_t *a = json_array();
+    json_array_append_new(a, json_stringn("\0\0", 2));
+    json_array_append_new(a, json_stringn("", 0));
+    EXPECT_DUMP_VALUE(a, true, "[\"\\u0000\\u0000\",\"\"]");
 }
 
 static void test_hash(void **state)
@@ -245,9 +480,18 @@ static void test_parse_body(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_truthy),      cmocka_unit_test(test_first),
-        cmocka_unit_test(test_str),         cmocka_unit_test(test_format_double),
-        cmocka_unit_test(test_dump_python), cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_truthy),
+        cmocka_unit_test(test_first),
+        cmocka_unit_test(test_str),
+        cmocka_unit_test(test_format_double),
+        cmocka_unit_test(test_dump_python),
+        cmocka_unit_test(test_dump_escapes),
+        cmocka_unit_test(test_dump_non_ascii),
+        cmocka_unit_test(test_dump_numbers),
+        cmocka_unit_test(test_dump_containers),
+        cmocka_unit_test(test_dump_key_order),
+        cmocka_unit_test(test_dump_nul_bytes),
+        cmocka_unit_test(test_hash),
         cmocka_unit_test(test_parse_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
