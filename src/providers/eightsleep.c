@@ -37,6 +37,8 @@ static const struct config_key eightsleep_keys[] = {
     {"client_api_url", CFG_URL, "https://client-api.8slp.net/v1", 0, 0, "API root holding /users"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first night to backfill"},
     {"overlap_days", CFG_INT, "2", 0, 3650, "days re-fetched before the watermark"},
+    {"intervals_days", CFG_INT, "90", 0, 36500,
+     "days of sessions a full pass of intervals walks back (0: the whole history)"},
     {"max_concurrency", CFG_INT, "2", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
@@ -817,6 +819,13 @@ static int sync_intervals(struct task *t, struct hs_error *err)
     if (!t->full && t->state.watermark && time_parse(t->state.watermark, &wm) == 0)
         pass.cutoff =
             wm - wm % DAY_SECONDS - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS;
+    /* A full pass walks back intervals_days only: the listing is a chain of
+     * 10-session pages no client can fetch side by side (five years are 164
+     * requests one after another), and trends already hold every night's
+     * sessions for the whole history. */
+    long long days = run_config_int(t->run, "intervals_days");
+    if (t->full && days > 0)
+        pass.cutoff = t->run->now - t->run->now % DAY_SECONDS - (time_t)days * DAY_SECONDS;
     char **urls = calloc(a->users.n ? a->users.n : 1, sizeof *urls);
     int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
     for (size_t i = 0; rc == 0 && i < a->users.n; i++) {

@@ -57,6 +57,7 @@ void fake_count(const char *provider, const char *path)
  * request after another (benchmarks report it as the lower bound). */
 static json_t *stats_chains;
 static long stats_longest_chain;
+static char longest_listing[2048]; /* the listing of that chain */
 
 static bool is_continuation(const char *name)
 {
@@ -94,23 +95,27 @@ static void count_chain(const char *provider, const struct fake_request *req)
     pthread_mutex_lock(&stats_lock);
     json_int_t n = json_integer_value(json_object_get(stats_chains, key)) + 1;
     json_object_set_new(stats_chains, key, json_integer(n));
-    if (n > stats_longest_chain)
+    if (n > stats_longest_chain) {
         stats_longest_chain = (long)n;
+        snprintf(longest_listing, sizeof longest_listing, "%s", key);
+    }
     pthread_mutex_unlock(&stats_lock);
 }
 
 static int admin_stats(struct fake_response *resp, bool reset)
 {
     pthread_mutex_lock(&stats_lock);
-    json_t *out = json_pack("{s:I,s:O,s:O,s:I}", "total", (json_int_t)stats_total, "providers",
-                            stats_providers, "paths", stats_paths, "longest_chain",
-                            (json_int_t)stats_longest_chain);
+    json_t *out = json_pack("{s:I,s:O,s:O,s:I,s:s}", "total", (json_int_t)stats_total,
+                            "providers", stats_providers, "paths", stats_paths, "longest_chain",
+                            (json_int_t)stats_longest_chain, "longest_chain_listing",
+                            longest_listing);
     if (reset) {
         json_object_clear(stats_paths);
         json_object_clear(stats_providers);
         json_object_clear(stats_chains);
         stats_total = 0;
         stats_longest_chain = 0;
+        longest_listing[0] = '\0';
     }
     pthread_mutex_unlock(&stats_lock);
     return fake_json(resp, 200, out);

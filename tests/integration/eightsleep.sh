@@ -139,5 +139,23 @@ cp good.toml health-sync.toml
 sed -i 's/^\[eightsleep\]$/[eightsleep]\naccess_token = "bogus-static-token"/' health-sync.toml
 check "a rejected static access_token says so" eval 'run 1 sync && has "rejected \[eightsleep\].access_token"'
 check "...and no data was lost along the way" eq "$(stored trends)" "$(upstream trends)"
+# The default intervals_days: a first sync walks the session listing back 90
+# days only (trends hold every night); the rest of the history is not asked for.
+mv health.sqlite full.sqlite && rm -f health.sqlite-*
+ES_INTERVALS_DAYS=90 write_config eightsleep
+sed -i '/^intervals_days = /d' health-sync.toml
+reset_stats
+cutoff=$(date -u -d "$(date -u +%F) -90 days" +%FT%TZ)
+check "by default a first sync walks intervals back 90 days" run 0 sync
+pages=$(path_hits "/v1/users/$left/intervals") # before upstream() below reads the listing
+check "...storing every session since then" eq \
+    "$(stored intervals | awk -F'|' -v c="$cutoff" '$2 >= c')" \
+    "$(upstream intervals | awk -F'|' -v c="$cutoff" '$2 >= c')"
+check "...and at most one page older than that per user" eval \
+    '[ "$(count intervals "AND start_time < '"'$cutoff'"'")" -le 20 ]'
+check "...in about ten requests per user, not the whole listing (got $pages)" eval \
+    '[ "$pages" -le 11 ] && [ "$pages" -ge 9 ]'
+check "...while trends still go back to start_date" eq "$(stored trends)" "$(upstream trends)"
+
 check "no secret appears in any output" no_secrets
 finish

@@ -129,6 +129,7 @@ client_id = "fake-eightsleep-client"
 client_secret = "fake-eightsleep-SECRET-0b3c"
 auth_url = "$FAKE/eightsleep/v1/tokens"
 client_api_url = "$FAKE/eightsleep/v1"
+intervals_days = ${ES_INTERVALS_DAYS:-0}
 T
         esac >>"$tmp/health-sync.toml"
         echo >>"$tmp/health-sync.toml"
