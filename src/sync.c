@@ -57,6 +57,11 @@ struct run_state {
     pthread_mutex_t token_lock; /* access_token and refresh */
     char **retired;             /* earlier access tokens, freed with the run */
     size_t n_retired;
+    /* Requests in flight, at most max_concurrency however many resources
+     * and fetch-ahead threads want one. */
+    pthread_mutex_t slot_lock;
+    pthread_cond_t slot_free;
+    size_t in_flight, max_in_flight;
 };
 
 /* ---------------------------------------------------------------- runner */
@@ -106,6 +111,9 @@ struct provider_run *sync_provider_run_new(struct sync_runner *r, const struct p
         return NULL;
     }
     pthread_mutex_init(&run->state->token_lock, NULL);
+    pthread_mutex_init(&run->state->slot_lock, NULL);
+    pthread_cond_init(&run->state->slot_free, NULL);
+    run->state->max_in_flight = run_max_concurrency(run);
     return run;
 }
 
@@ -121,6 +129,8 @@ void sync_provider_run_free(struct provider_run *run)
         free(run->state->retired[i]);
     free(run->state->retired);
     pthread_mutex_destroy(&run->state->token_lock);
+    pthread_mutex_destroy(&run->state->slot_lock);
+    pthread_cond_destroy(&run->state->slot_free);
     free(run->state);
     free(run);
 }
@@ -242,6 +252,33 @@ static bool is_scope_error(const struct hs_error *e)
     return denied && strcasestr(e->msg, "scope") != NULL;
 }
 
+static void take_slot(struct run_state *st)
+{
+    pthread_mutex_lock(&st->slot_lock);
+    while (st->in_flight >= st->max_in_flight)
+        pthread_cond_wait(&st->slot_free, &st->slot_lock);
+    st->in_flight++;
+    pthread_mutex_unlock(&st->slot_lock);
+}
+
+static void give_slot(struct run_state *st)
+{
+    pthread_mutex_lock(&st->slot_lock);
+    st->in_flight--;
+    pthread_cond_signal(&st->slot_free);
+    pthread_mutex_unlock(&st->slot_lock);
+}
+
+/* One request within the provider's concurrency limit. */
+static int send_in_slot(struct provider_run *run, const struct http_request *req, json_t **out,
+                        struct hs_error *err)
+{
+    take_slot(run->state);
+    int rc = http_send_json(run->http, req, out, err);
+    give_slot(run->state);
+    return rc;
+}
+
 int task_request_json(struct task *t, const struct http_request *req, json_t **out,
                       struct hs_error *err)
 {
@@ -252,7 +289,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (use_run_token)
         r.bearer = token;
     struct hs_error first = HS_ERROR_INIT;
-    if (http_send_json(run->http, &r, out, &first) == 0)
+    if (send_in_slot(run, &r, out, &first) == 0)
         return 0;
     if (is_scope_error(&first)) {
         first.kind = HS_ERR_SCOPE;
@@ -266,7 +303,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (run_refresh_token(run, token, err) < 0)
         return -1;
     r.bearer = run_access_token(run);
-    return http_send_json(run->http, &r, out, err);
+    return send_in_slot(run, &r, out, err);
 }
 
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err)

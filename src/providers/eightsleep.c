@@ -39,7 +39,7 @@ static const struct config_key eightsleep_keys[] = {
     {"overlap_days", CFG_INT, "2", 0, 3650, "days re-fetched before the watermark"},
     {"intervals_days", CFG_INT, "90", 0, 36500,
      "days of sessions a full pass of intervals walks back (0: the whole history)"},
-    {"max_concurrency", CFG_INT, "2", 1, 64, "parallel requests to this provider"},
+    {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
 
@@ -611,8 +611,8 @@ static int put_trend_day(struct task *t, const char *user_id, const json_t *day,
     return rc;
 }
 
-static int fetch_trends(struct task *t, const char *user_id, const char *from, const char *to,
-                        const char *tz, struct hs_error *err)
+static char *trends_url(struct task *t, const char *user_id, const char *from, const char *to,
+                        const char *tz)
 {
     struct buf url = BUF_INIT;
     api_url(t, &url, "users", user_id, "trends");
@@ -622,69 +622,125 @@ static int fetch_trends(struct task *t, const char *user_id, const char *from, c
     http_url_add_param(&url, "include-main", "false");
     http_url_add_param(&url, "include-all-sessions", "true");
     http_url_add_param(&url, "model-version", "v2");
-    json_t *reply = NULL;
-    int rc = api_get(t, url.data, &reply, err);
-    json_t *days = rc == 0 ? trend_days(reply, url.data, err) : NULL;
-    if (rc == 0 && !days)
-        rc = -1;
-    size_t i;
-    json_t *day;
-    json_array_foreach(days, i, day)
-    {
-        if (rc == 0 && json_is_object(day))
-            rc = put_trend_day(t, user_id, day, err);
-    }
-    json_decref(reply);
-    buf_free(&url);
-    return rc;
+    return buf_detach(&url);
 }
 
-/* One window for every user, then the nights it no longer has are swept and
- * the page committed with the watermark: the last local day fully fetched. */
-static int sync_trends_window(struct task *t, const struct account *a, const char *from,
-                              const char *to, const char *today, const char *tz,
-                              struct hs_error *err)
+/* The trend windows of every user: job w * users + u is window w of user u. */
+struct trends_pass {
+    const struct account *account;
+    char (*from)[TIME_DATE_LEN], (*to)[TIME_DATE_LEN];
+    char **urls;
+    size_t windows;
+    char today[TIME_DATE_LEN];
+};
+
+static char *no_next_page(const char *url, const json_t *page, void *arg)
 {
-    task_progress(t, "%s .. %s", from, to);
-    for (size_t i = 0; i < a->users.n; i++)
-        if (fetch_trends(t, a->users.v[i], from, to, tz, err) < 0)
+    (void)url, (void)page, (void)arg;
+    return NULL;
+}
+
+/* Stores one user's window; after the window's last user, sweeps the nights
+ * it no longer has and commits with the watermark: the last local day
+ * fully fetched. */
+static int put_trends_page(struct task *t, size_t job, json_t *reply, void *arg,
+                           struct hs_error *err)
+{
+    const struct trends_pass *p = arg;
+    size_t users = p->account->users.n, w = job / users;
+    const char *user_id = p->account->users.v[job % users];
+    if (reply) {
+        json_t *days = trend_days(reply, p->urls[job], err);
+        if (!days)
             return -1;
+        size_t i;
+        json_t *day;
+        json_array_foreach(days, i, day)
+        {
+            if (json_is_object(day) && put_trend_day(t, user_id, day, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    if (job % users != users - 1)
+        return 0;
+    task_progress(t, "%s .. %s", p->from[w], p->to[w]);
     char upper[TIME_DATE_LEN + 1];
-    snprintf(upper, sizeof upper, "%s~", to); /* '~' sorts after any time of that day */
-    if (task_sweep(t, from, upper, err) < 0)
+    snprintf(upper, sizeof upper, "%s~", p->to[w]); /* '~' sorts after any time of that day */
+    if (task_sweep(t, p->from[w], upper, err) < 0)
         return -1;
     char watermark[TIME_ISO_LEN];
-    snprintf(watermark, sizeof watermark, "%sT00:00:00Z", strcmp(to, today) < 0 ? to : today);
+    snprintf(watermark, sizeof watermark, "%sT00:00:00Z",
+             strcmp(p->to[w], p->today) < 0 ? p->to[w] : p->today);
     return task_commit(t, watermark, NULL, err);
 }
 
-static int sync_trends(struct task *t, struct hs_error *err)
+/* The windows from..to, TRENDS_WINDOW_DAYS each, into p (when not NULL);
+ * returns how many. */
+static size_t trend_windows(const char *from, const char *to, struct trends_pass *p)
 {
-    struct account *a = require_users(t, err);
-    if (!a)
-        return -1;
-    const char *tz = run_config_str(t->run, "timezone");
-    char today[TIME_DATE_LEN], to[TIME_DATE_LEN], from[TIME_DATE_LEN];
-    if (time_local_date(t->run->now, tz, today) < 0)
-        return hs_error_set(err, HS_ERR_CONFIG, "unknown time zone '%s' in [eightsleep].timezone",
-                            tz);
-    /* The night that ends today local time is filed under today; the day
-     * after is asked for too, as the seed's UTC `to` lagged east of UTC. */
-    date_add_days(today, 1, to);
-    trends_from(t, from);
-    if (strcmp(from, to) > 0)
-        snprintf(from, sizeof from, "%s", to);
+    size_t n = 0;
     char wfrom[TIME_DATE_LEN], wto[TIME_DATE_LEN];
     snprintf(wfrom, sizeof wfrom, "%s", from);
     while (strcmp(wfrom, to) <= 0) {
         date_add_days(wfrom, TRENDS_WINDOW_DAYS - 1, wto);
         if (strcmp(wto, to) > 0)
             snprintf(wto, sizeof wto, "%s", to);
-        if (sync_trends_window(t, a, wfrom, wto, today, tz, err) < 0)
-            return -1;
+        if (p) {
+            memcpy(p->from[n], wfrom, TIME_DATE_LEN);
+            memcpy(p->to[n], wto, TIME_DATE_LEN);
+        }
+        n++;
         date_add_days(wto, 1, wfrom);
     }
-    return 0;
+    return n;
+}
+
+static void free_trends_pass(struct trends_pass *p)
+{
+    for (size_t i = 0; p->urls && i < p->windows * p->account->users.n; i++)
+        free(p->urls[i]);
+    free(p->urls);
+    free(p->from);
+    free(p->to);
+}
+
+/* Windows of every user fetched side by side, stored and committed in order. */
+static int sync_trends(struct task *t, struct hs_error *err)
+{
+    struct account *a = require_users(t, err);
+    if (!a)
+        return -1;
+    const char *tz = run_config_str(t->run, "timezone");
+    char to[TIME_DATE_LEN], from[TIME_DATE_LEN];
+    struct trends_pass p = {.account = a};
+    if (time_local_date(t->run->now, tz, p.today) < 0)
+        return hs_error_set(err, HS_ERR_CONFIG, "unknown time zone '%s' in [eightsleep].timezone",
+                            tz);
+    /* The night that ends today local time is filed under today; the day
+     * after is asked for too, as the seed's UTC `to` lagged east of UTC. */
+    date_add_days(p.today, 1, to);
+    trends_from(t, from);
+    if (strcmp(from, to) > 0)
+        snprintf(from, sizeof from, "%s", to);
+    if (a->users.n == 0)
+        return 0;
+    p.windows = trend_windows(from, to, NULL);
+    size_t jobs = p.windows * a->users.n;
+    p.from = calloc(p.windows, sizeof *p.from);
+    p.to = calloc(p.windows, sizeof *p.to);
+    p.urls = calloc(jobs, sizeof *p.urls);
+    int rc = p.from && p.to && p.urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    if (rc == 0)
+        trend_windows(from, to, &p);
+    for (size_t j = 0; rc == 0 && j < jobs; j++)
+        p.urls[j] = trends_url(t, a->users.v[j % a->users.n], p.from[j / a->users.n],
+                               p.to[j / a->users.n], tz);
+    if (rc == 0)
+        rc = task_fetch_ahead(t, p.urls, jobs, run_max_concurrency(t->run), no_next_page,
+                              put_trends_page, &p, err);
+    free_trends_pass(&p);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- intervals */

@@ -52,7 +52,7 @@ static const struct config_key oura_keys[] = {
     {"authorize_url", CFG_URL, "https://cloud.ouraring.com/oauth/authorize", 0, 0,
      "OAuth2 authorize endpoint"},
     {"token_url", CFG_URL, "https://api.ouraring.com/oauth/token", 0, 0, "OAuth2 token endpoint"},
-    {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
+    {"max_concurrency", CFG_INT, "8", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
 
@@ -548,29 +548,56 @@ static time_t date_window_start(struct task *t)
     return full_pass_start(t);
 }
 
-/* One window: every page, then the sweep of what it no longer holds, then
- * the watermark (the window's last day, at most today) with the cursor. */
-static int sync_window(struct task *t, time_t lo, time_t hi, time_t today, const char *cursor,
-                       struct hs_error *err)
+/* A resource's date windows, fetched side by side and stored in order. */
+struct date_windows {
+    time_t *lo, *hi; /* each window's first and last day */
+    char **urls;
+    size_t n;
+    time_t today, last;
+    long count; /* documents of the window being stored */
+};
+
+/* The same URL with the reply's next_token, or NULL on the last page. */
+static char *next_page_url(const char *url, const json_t *page, void *unused);
+
+/* Stores a window's pages, each committed as it comes; after the last one,
+ * sweeps what the window no longer holds and commits its watermark (the
+ * window's last day, at most today) with the cursor of the next window. */
+static int put_window_page(struct task *t, size_t job, json_t *page, void *arg,
+                           struct hs_error *err)
 {
-    char *url = window_url(t->run, t->resource->name, lo, hi);
-    long count = 0;
-    int rc = list_all(t, url, true, put_document, &count, err);
-    free(url);
-    if (rc < 0)
-        return -1;
+    struct date_windows *w = arg;
+    if (page)
+        return each_document(t, page, put_document, &w->count, err) < 0
+                   ? -1
+                   : task_commit(t, NULL, NULL, err);
     char from[TIME_DATE_LEN], to[TIME_DATE_LEN], wm[TIME_DATE_LEN];
-    time_format_date(lo, from);
-    time_format_date(hi, to);
-    time_format_date(hi < today ? hi : today, wm);
-    task_progress(t, "%s..%s: %ld documents", from, to, count);
+    time_format_date(w->lo[job], from);
+    time_format_date(w->hi[job], to);
+    time_format_date(w->hi[job] < w->today ? w->hi[job] : w->today, wm);
+    task_progress(t, "%s..%s: %ld documents", from, to, w->count);
+    w->count = 0;
     /* start_time is a day or a local date-time beginning with one:
      * "<to>~" sorts after both. */
     char to_bound[TIME_DATE_LEN + 1];
     snprintf(to_bound, sizeof to_bound, "%s~", to);
     if (task_sweep(t, from, to_bound, err) < 0)
         return -1;
+    char cursor[7 + TIME_DATE_LEN] = "";
+    if (t->full && w->hi[job] < w->last) {
+        memcpy(cursor, "window:", 7);
+        time_format_date(w->hi[job] + DAY, cursor + 7);
+    }
     return task_commit(t, wm, cursor, err);
+}
+
+static void free_windows(struct date_windows *w)
+{
+    for (size_t i = 0; w->urls && i < w->n; i++)
+        free(w->urls[i]);
+    free(w->urls);
+    free(w->lo);
+    free(w->hi);
 }
 
 static int sync_by_date(struct task *t, struct hs_error *err)
@@ -578,25 +605,30 @@ static int sync_by_date(struct task *t, struct hs_error *err)
     time_t today = midnight(t->run->now);
     /* §6 #5: a night is filed under the day it ends, so ask one day ahead. */
     time_t last = today + (strcmp(t->resource->name, "sleep") ? 0 : DAY);
-    time_t lo = date_window_start(t);
-    if (lo > last) {
+    time_t start = date_window_start(t);
+    if (start > last) {
         char wm[TIME_DATE_LEN];
         time_format_date(today, wm);
         return task_commit(t, wm, "", err);
     }
-    for (; lo <= last; lo += (time_t)WINDOW_DAYS * DAY) {
-        time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
-        if (hi > last)
-            hi = last;
-        char cursor[7 + TIME_DATE_LEN] = "";
-        if (t->full && hi < last) {
-            memcpy(cursor, "window:", 7);
-            time_format_date(hi + DAY, cursor + 7);
-        }
-        if (sync_window(t, lo, hi, today, cursor, err) < 0)
-            return -1;
+    const time_t span = (time_t)WINDOW_DAYS * DAY;
+    struct date_windows w = {.today = today, .last = last};
+    w.n = (size_t)((last - start) / span) + 1;
+    w.lo = calloc(w.n, sizeof *w.lo);
+    w.hi = calloc(w.n, sizeof *w.hi);
+    w.urls = calloc(w.n, sizeof *w.urls);
+    int rc = w.lo && w.hi && w.urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < w.n; i++) {
+        w.lo[i] = start + (time_t)i * span;
+        w.hi[i] = w.lo[i] + span - DAY < last ? w.lo[i] + span - DAY : last;
+        if (!(w.urls[i] = window_url(t->run, t->resource->name, w.lo[i], w.hi[i])))
+            rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
     }
-    return 0;
+    if (rc == 0)
+        rc = task_fetch_ahead(t, w.urls, w.n, run_max_concurrency(t->run), next_page_url,
+                              put_window_page, &w, err);
+    free_windows(&w);
+    return rc;
 }
 
 static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_error *err)
@@ -696,6 +728,9 @@ static int sync_heartrate(struct task *t, struct hs_error *err)
 
 static const struct resource oura_resources[] = {
     {"personal_info", sync_personal_info},
+    /* The longest listing (years of samples) starts first; the others run
+     * beside it. */
+    {"heartrate", sync_heartrate},
     {"daily_activity", sync_by_date},
     {"daily_sleep", sync_by_date},
     {"daily_readiness", sync_by_date},
@@ -712,7 +747,6 @@ static const struct resource oura_resources[] = {
     {"sleep_time", sync_by_date},
     {"rest_mode_period", sync_by_date},
     {"ring_configuration", sync_ring_configuration},
-    {"heartrate", sync_heartrate},
     {NULL},
 };
 

@@ -18,19 +18,24 @@ rows() { # every row that mirrors upstream, in a stable order (Hevy's workout_ev
 # The reference: one uninterrupted sync into its own database.
 sed "s#^db = .*#db = \"$tmp/reference.sqlite\"#" "$conf" >"$tmp/reference.toml"
 chmod 600 "$tmp/reference.toml"
+t0=$(date +%s%N)
 "$HS" --config "$tmp/reference.toml" -q sync >/dev/null 2>&1
+ref_ms=$((($(date +%s%N) - t0) / 1000000))
 check "the reference sync completes" test -s "$tmp/reference.sqlite"
 
 kills=0
 for i in $(seq 12); do
     "$HS" --config "$conf" -q sync >/dev/null 2>&1 &
     pid=$!
-    sleep "0.$((RANDOM % 9 + 1))"
+    # A random moment within the time an uninterrupted sync takes (later
+    # runs resume, so they are shorter: aim at the first third).
+    ms=$((RANDOM % (ref_ms / 3 + 1) + 5))
+    sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
     wait "$pid" 2>/dev/null
     check "after kill -9 number $i the database is intact" eq "$(sql 'PRAGMA integrity_check')" ok
 done
-echo "# $kills of 12 runs were killed mid-sync"
+echo "# $kills of 12 runs were killed mid-sync (an uninterrupted sync: $ref_ms ms)"
 check "most runs were killed mid-sync" eval '[ "$kills" -ge 6 ]'
 check "a normal sync after the kills completes" run 0 sync
 check "...and the database equals the uninterrupted one" eq "$(rows "$tmp/health.sqlite" | md5sum)" "$(rows "$tmp/reference.sqlite" | md5sum)"

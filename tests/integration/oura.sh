@@ -217,15 +217,15 @@ oura_set "access_token = \"$PAT\""
 # One resource at a time, so that "the N-th commit" is the same place every run.
 sed -i 's/^\[app\]$/[app]\nmax_concurrency = 1/' "$CONF"
 killed_after() { HEALTH_SYNC_FAIL_AFTER_COMMITS=$1 "$HS" --config "$CONF" sync >/dev/null 2>&1; [ $? -eq 99 ]; }
-check "a backfill killed after 140 commits (in heart rate)" killed_after 140
+check "a backfill killed after 8 commits (in heart rate, the second resource)" killed_after 8
 last_hr=$(sql "SELECT max(start_time) FROM records WHERE resource='heartrate'")
 reset_stats
 check "resumed" run 0 sync -v
-check "  ... finished collections asked once" eq "$(path_count /v2/usercollection/daily_sleep)" 1
+check "  ... finished collections asked once" eq "$(path_count /v2/usercollection/personal_info)" 1
 check "  ... heart rate from the last stored sample" has "heartrate?start_datetime=$(day_before "$last_hr")&"
 check "  ... equals the fake" matches_fake "$tmp/crash.sqlite"
 rm -f "$tmp/crash.sqlite"*
-check "a backfill killed between two windows" killed_after 10
+check "a backfill killed between two windows (after personal_info, heart rate and daily_activity's first window)" killed_after 24
 check "  ... keeps its place" eq "$(sql "SELECT cursor FROM sync_state WHERE resource='daily_activity'")" "window:$(day -5)"
 reset_stats
 check "  ... resumed there" run 0 sync -v
