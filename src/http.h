@@ -13,6 +13,7 @@
 #include "error.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <time.h>
@@ -38,6 +39,10 @@ struct http_request {
     const char *basic_password;
     const struct http_header *headers; /* extra headers, ended by {NULL, NULL} */
     int max_attempts;                  /* 0 = HTTP_MAX_ATTEMPTS; 1 = no retry */
+    /* http_send_json only: taken before the body is parsed and, when it
+     * returns 0, still held (the caller unlocks once done with *out), so
+     * that few parsed pages exist at once.  NULL: none. */
+    pthread_mutex_t *parse_lock;
 };
 
 struct http_response {

@@ -178,6 +178,10 @@ int main(int argc, char **argv)
     /* Fetching threads come and go; one malloc arena each would keep their
      * freed pages and multiply the peak memory. */
     mallopt(M_ARENA_MAX, 2);
+    /* Page bodies and queues are large and short-lived: map them on their
+     * own, so that freeing one returns it (the dynamic threshold would move
+     * them into the arenas, where they fragment and the peak only grows). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
         return EXIT_FAILED;

@@ -21,6 +21,9 @@ struct sync_runner {
     long fail_after_commits;
 };
 
+/* Records handed to the store at a time (a multiple of its statement sizes). */
+#define UPSERT_BATCH 256
+
 /* One queued change of a page.  Its strings live in the task's `text`
  * buffer (one allocation for the whole page, not six per record), named by
  * offset because the buffer moves as it grows; NO_TEXT stands for NULL. */
@@ -37,14 +40,14 @@ struct task_state {
     struct pending_op *ops;
     size_t n_ops, cap_ops;
     struct buf text;          /* the queued ops' strings, NUL-separated */
-    struct record *records;   /* the queued upserts, handed to the store */
-    size_t cap_records;
     /* Ids put in this task, for task_sweep.  Kept only when the resource
      * had rows at the start: otherwise every row a sweep could find was
      * put by this task, and a backfill of 500,000 samples need not remember
      * them all. */
     bool track_seen;
     struct strset seen;
+    bool is_job; /* a fetching thread's queue (see task_fetch_ahead): no commits */
+    pthread_mutex_t *parse_lock; /* a job's: held from a page's parse until it is queued */
     struct run_counts counts;
     char *watermark; /* the current values, carried into every commit */
     char *cursor;
@@ -284,6 +287,8 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
 {
     struct provider_run *run = t->run;
     struct http_request r = *req;
+    if (!r.parse_lock && t->priv)
+        r.parse_lock = ((const struct task_state *)t->priv)->parse_lock;
     const char *token = run_access_token(run);
     bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && token;
     if (use_run_token)
@@ -310,255 +315,6 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
 {
     struct http_request req = {.method = "GET", .url = url};
     return task_request_json(t, &req, out, err);
-}
-
-/* ---------------------------------------------------------------- fetch ahead */
-
-#define FETCH_AHEAD_PAGES 8 /* pages a job may hold before its consumer takes them */
-
-struct fetch_job {
-    json_t **pages;
-    size_t n_pages, cap_pages, taken;
-    bool done;
-    int rc;
-    struct hs_error err;
-};
-
-struct fetch_ahead {
-    struct task *task;
-    char *const *urls;
-    size_t n, ahead;
-    next_url_fn next_url;
-    void *arg;
-    struct fetch_job *jobs;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    size_t next_job, consumed;
-    bool stop;
-};
-
-static void fetch_job_pages(struct fetch_ahead *f, size_t i)
-{
-    struct fetch_job *job = &f->jobs[i];
-    char *url = strdup(f->urls[i]);
-    int rc = url ? 0 : hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
-    while (rc == 0 && url && !f->stop) {
-        /* A job ahead of the consumer keeps only a few pages in memory. */
-        pthread_mutex_lock(&f->lock);
-        while (!f->stop && job->n_pages - job->taken >= FETCH_AHEAD_PAGES)
-            pthread_cond_wait(&f->changed, &f->lock);
-        pthread_mutex_unlock(&f->lock);
-        json_t *page = NULL;
-        rc = task_get_json(f->task, url, &page, &job->err);
-        char *next = rc == 0 ? f->next_url(url, page, f->arg) : NULL;
-        free(url);
-        url = next;
-        pthread_mutex_lock(&f->lock);
-        if (rc == 0 && job->n_pages == job->cap_pages) {
-            size_t cap = job->cap_pages ? job->cap_pages * 2 : 8;
-            json_t **grown = realloc(job->pages, cap * sizeof *grown);
-            if (grown) {
-                job->pages = grown;
-                job->cap_pages = cap;
-            } else {
-                rc = hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
-            }
-        }
-        if (rc == 0)
-            job->pages[job->n_pages++] = page;
-        else
-            json_decref(page);
-        pthread_cond_broadcast(&f->changed);
-        pthread_mutex_unlock(&f->lock);
-    }
-    free(url);
-    pthread_mutex_lock(&f->lock);
-    job->rc = rc;
-    job->done = true;
-    pthread_cond_broadcast(&f->changed);
-    pthread_mutex_unlock(&f->lock);
-}
-
-static void *fetch_worker(void *arg)
-{
-    struct fetch_ahead *f = arg;
-    pthread_mutex_lock(&f->lock);
-    for (;;) {
-        while (!f->stop && f->next_job < f->n && f->next_job >= f->consumed + f->ahead)
-            pthread_cond_wait(&f->changed, &f->lock);
-        if (f->stop || f->next_job >= f->n)
-            break;
-        size_t i = f->next_job++;
-        pthread_mutex_unlock(&f->lock);
-        fetch_job_pages(f, i);
-        pthread_mutex_lock(&f->lock);
-    }
-    pthread_mutex_unlock(&f->lock);
-    return NULL;
-}
-
-/* The next page of job i for the consumer: 1 with *page set (NULL at the
- * job's end), or -1 when the job failed. */
-static int take_page(struct fetch_ahead *f, size_t i, json_t **page, struct hs_error *err)
-{
-    struct fetch_job *job = &f->jobs[i];
-    pthread_mutex_lock(&f->lock);
-    while (job->taken == job->n_pages && !job->done)
-        pthread_cond_wait(&f->changed, &f->lock);
-    int rc = 1;
-    if (job->taken < job->n_pages) {
-        *page = job->pages[job->taken];
-        job->pages[job->taken++] = NULL;
-        pthread_cond_broadcast(&f->changed); /* room for the fetcher */
-    } else if (job->rc < 0) {
-        *err = job->err;
-        rc = -1;
-    } else {
-        *page = NULL;
-    }
-    pthread_mutex_unlock(&f->lock);
-    return rc;
-}
-
-static int consume_jobs(struct fetch_ahead *f, fetched_page_fn on_page, void *arg, struct hs_error *err)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        json_t *page = NULL;
-        int rc;
-        do {
-            page = NULL;
-            rc = take_page(f, i, &page, err);
-            if (rc > 0)
-                rc = on_page(f->task, i, page, arg, err) < 0 ? -1 : 1;
-            json_decref(page);
-        } while (rc > 0 && page);
-        if (rc < 0)
-            return -1;
-        pthread_mutex_lock(&f->lock);
-        f->consumed++;
-        pthread_cond_broadcast(&f->changed);
-        pthread_mutex_unlock(&f->lock);
-    }
-    return 0;
-}
-
-static int task_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
-                      next_url_fn next_url, fetched_page_fn on_page, void *arg,
-                      struct hs_error *err);
-
-/* Any order: the next page of whichever job has one (a job's own pages stay
- * in order), so that a job waiting for its consumer never stalls the others.
- * Returns 1 with *job and *page set (page NULL: that job is complete), 0 when
- * every job has been handed over, -1 on a failed job. */
-static int take_any_page(struct fetch_ahead *f, bool *notified, size_t *job, json_t **page,
-                         struct hs_error *err)
-{
-    pthread_mutex_lock(&f->lock);
-    for (;;) {
-        bool all_done = true;
-        for (size_t i = 0; i < f->n; i++) {
-            struct fetch_job *j = &f->jobs[i];
-            if (notified[i])
-                continue;
-            all_done = false;
-            if (j->taken < j->n_pages) {
-                *job = i;
-                *page = j->pages[j->taken];
-                j->pages[j->taken++] = NULL;
-                pthread_cond_broadcast(&f->changed);
-                pthread_mutex_unlock(&f->lock);
-                return 1;
-            }
-            if (j->done) {
-                notified[i] = true;
-                f->consumed++;
-                pthread_cond_broadcast(&f->changed);
-                if (j->rc < 0)
-                    *err = j->err;
-                pthread_mutex_unlock(&f->lock);
-                *job = i;
-                *page = NULL;
-                return j->rc < 0 ? -1 : 1;
-            }
-        }
-        if (all_done) {
-            pthread_mutex_unlock(&f->lock);
-            return 0;
-        }
-        pthread_cond_wait(&f->changed, &f->lock);
-    }
-}
-
-static int consume_any_order(struct fetch_ahead *f, fetched_page_fn on_page, void *arg,
-                             struct hs_error *err)
-{
-    bool *notified = calloc(f->n, sizeof *notified);
-    if (!notified)
-        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    int rc;
-    size_t job;
-    json_t *page;
-    while ((rc = take_any_page(f, notified, &job, &page, err)) > 0) {
-        int cb = on_page(f->task, job, page, arg, err);
-        json_decref(page);
-        if (cb < 0) {
-            rc = -1;
-            break;
-        }
-    }
-    free(notified);
-    return rc < 0 ? -1 : 0;
-}
-
-int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
-                     fetched_page_fn on_page, void *arg, struct hs_error *err)
-{
-    return task_fetch(t, urls, n, ahead, true, next_url, on_page, arg, err);
-}
-
-int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
-                         next_url_fn next_url, fetched_page_fn on_page, void *arg,
-                         struct hs_error *err)
-{
-    return task_fetch(t, urls, n, ahead, false, next_url, on_page, arg, err);
-}
-
-static int task_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
-                      next_url_fn next_url, fetched_page_fn on_page, void *arg,
-                      struct hs_error *err)
-{
-    if (n == 0)
-        return 0;
-    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
-                            .next_url = next_url, .arg = arg};
-    f.jobs = calloc(n, sizeof *f.jobs);
-    if (!f.jobs)
-        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    pthread_mutex_init(&f.lock, NULL);
-    pthread_cond_init(&f.changed, NULL);
-    size_t nthreads = f.ahead < n ? f.ahead : n, started = 0;
-    pthread_t threads[64];
-    for (size_t i = 0; i < nthreads && i < 64; i++)
-        if (pthread_create(&threads[started], NULL, fetch_worker, &f) == 0)
-            started++;
-    int rc = !started    ? hs_error_set(err, HS_ERR_FINAL, "cannot start a thread")
-             : in_order ? consume_jobs(&f, on_page, arg, err)
-                        : consume_any_order(&f, on_page, arg, err);
-    pthread_mutex_lock(&f.lock);
-    f.stop = true;
-    pthread_cond_broadcast(&f.changed);
-    pthread_mutex_unlock(&f.lock);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    for (size_t i = 0; i < n; i++) {
-        for (size_t p = 0; p < f.jobs[i].n_pages; p++)
-            json_decref(f.jobs[i].pages[p]);
-        free(f.jobs[i].pages);
-    }
-    free(f.jobs);
-    pthread_cond_destroy(&f.changed);
-    pthread_mutex_destroy(&f.lock);
-    return rc;
 }
 
 size_t run_max_concurrency(const struct provider_run *r)
@@ -615,6 +371,24 @@ static const char *text_at(const struct task_state *ts, size_t offset)
     return offset == NO_TEXT ? NULL : ts->text.data + offset;
 }
 
+/* Remembers a put of this task's resource for task_sweep (when it keeps
+ * track; a fetching thread's queue is marked when merged). */
+static int mark_seen(struct task *t, const struct pending_op *op, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    if (op->is_delete || !ts->track_seen ||
+        strcmp(text_at(ts, op->resource), t->resource->name) != 0)
+        return 0;
+    if (strset_add(&ts->seen, text_at(ts, op->record_id)) < 0)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    return 0;
+}
+
+size_t task_queued(const struct task *t)
+{
+    return state_of(t)->n_ops;
+}
+
 static void discard_ops(struct task_state *ts)
 {
     ts->n_ops = 0;
@@ -650,10 +424,7 @@ int task_put_in(struct task *t, const char *resource, const char *record_id,
     if (!slot)
         return -1;
     *slot = op;
-    if (ts->track_seen && strcmp(resource, t->resource->name) == 0 &&
-        strset_add(&ts->seen, record_id) < 0)
-        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    return 0;
+    return mark_seen(t, slot, err);
 }
 
 int task_put(struct task *t, const char *record_id, const char *start_time, const char *end_time,
@@ -704,6 +475,8 @@ static int sweep_one(void *arg, const char *record_id)
 
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err)
 {
+    if (state_of(t)->is_job)
+        return hs_error_set(err, HS_ERR_FINAL, "internal error: a sweep from a fetching thread");
     if (!state_of(t)->track_seen)
         return 0; /* the resource was empty: everything stored was put now */
     struct sync_runner *r = t->run->runner;
@@ -750,23 +523,22 @@ static int delete_op(struct task *t, const struct pending_op *op, struct hs_erro
 static int upsert_ops(struct task *t, size_t from, size_t to, struct hs_error *err)
 {
     struct task_state *ts = state_of(t);
-    size_t n = to - from;
-    if (n > ts->cap_records) {
-        struct record *grown = realloc(ts->records, n * sizeof *grown);
-        if (!grown)
-            return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-        ts->records = grown;
-        ts->cap_records = n;
+    struct record batch[UPSERT_BATCH];
+    while (from < to) {
+        size_t n = to - from < UPSERT_BATCH ? to - from : UPSERT_BATCH;
+        for (size_t i = 0; i < n; i++) {
+            const struct pending_op *op = &ts->ops[from + i];
+            batch[i] = (struct record){
+                t->run->provider->name,           text_at(ts, op->resource),
+                text_at(ts, op->record_id),       text_at(ts, op->start_time),
+                text_at(ts, op->end_time),        text_at(ts, op->source_updated_at),
+                text_at(ts, op->payload_json)};
+        }
+        if (store_upsert_records(t->run->runner->store, batch, n, &ts->counts, err) < 0)
+            return -1;
+        from += n;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct pending_op *op = &ts->ops[from + i];
-        ts->records[i] = (struct record){
-            t->run->provider->name,           text_at(ts, op->resource),
-            text_at(ts, op->record_id),       text_at(ts, op->start_time),
-            text_at(ts, op->end_time),        text_at(ts, op->source_updated_at),
-            text_at(ts, op->payload_json)};
-    }
-    return store_upsert_records(t->run->runner->store, ts->records, n, &ts->counts, err);
+    return 0;
 }
 
 /* The queued ops in order: runs of puts batched, deletions one by one. */
@@ -825,6 +597,8 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
 {
     struct task_state *ts = state_of(t);
     struct sync_runner *r = t->run->runner;
+    if (ts->is_job)
+        return hs_error_set(err, HS_ERR_FINAL, "internal error: a commit from a fetching thread");
     if (hs_interrupted) {
         discard_ops(ts);
         return hs_error_set(err, HS_ERR_INTERRUPTED, "interrupted");
@@ -853,6 +627,404 @@ void task_progress(struct task *t, const char *fmt, ...)
     va_end(ap);
     log_progress(t->run->provider->name, t->resource->name, "%s", msg.data);
     buf_free(&msg);
+}
+
+/* ---------------------------------------------------------------- fetch ahead */
+
+/* Listings fetched ahead by a small pool.  A fetching thread turns each page
+ * into queued changes at once (on_page, with a task of its own) and frees
+ * the parsed page: what waits for the task's thread is the compact queue,
+ * not the JSON tree (a month of heart rate is 6 MB parsed, 2 MB queued).
+ * The task's thread takes the queues in order, and commits in job_done. */
+
+#define FETCH_AHEAD_PAGES 8 /* pages a job may hold before its consumer takes them */
+
+/* One page's changes, queued on a fetching thread. */
+struct queued_page {
+    struct pending_op *ops;
+    size_t n_ops;
+    struct buf text;
+};
+
+struct fetch_job {
+    struct queued_page *pages;
+    size_t n_pages, cap_pages, taken;
+    bool done;
+    int rc;
+    struct hs_error err;
+};
+
+struct fetch_ahead {
+    struct task *task;
+    char *const *urls;
+    size_t n, ahead;
+    bool in_order;
+    next_url_fn next_url;
+    fetched_page_fn on_page;
+    job_done_fn job_done;
+    void *arg;
+    struct fetch_job *jobs;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    /* One page parsed at a time: a parsed page is several times its queue
+     * (a month of heart rate: 6 MB parsed, 2 MB queued). */
+    pthread_mutex_t parse_lock;
+    size_t next_job, consumed;
+    /* Pages requested or queued and not yet merged: at most `ahead`, so
+     * that memory stays flat however far ahead the network could run (the
+     * job being merged in order may always go on, or it could wait for
+     * pages that only it would free). */
+    size_t alive;
+    bool stop;
+};
+
+static void queued_page_free(struct queued_page *q)
+{
+    free(q->ops);
+    buf_free(&q->text);
+}
+
+/* A task for a fetching thread: the caller's, with a queue of its own. */
+static int job_task_init(struct task *jt, struct task *t, pthread_mutex_t *parse_lock,
+                         struct hs_error *err)
+{
+    *jt = *t;
+    struct task_state *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    buf_init(&ts->text);
+    ts->is_job = true;
+    ts->parse_lock = parse_lock;
+    jt->priv = ts;
+    return 0;
+}
+
+static void job_task_free(struct task *jt)
+{
+    struct task_state *ts = state_of(jt);
+    if (!ts)
+        return;
+    free(ts->ops);
+    buf_free(&ts->text);
+    free(ts);
+    jt->priv = NULL;
+}
+
+/* Moves the job task's queue into q, leaving it empty. */
+static void take_queue(struct task *jt, struct queued_page *q)
+{
+    struct task_state *ts = state_of(jt);
+    q->ops = ts->ops;
+    q->n_ops = ts->n_ops;
+    q->text = ts->text;
+    ts->ops = NULL;
+    ts->n_ops = ts->cap_ops = 0;
+    buf_init(&ts->text);
+}
+
+/* Whether job i may request a page now (f->lock held). */
+static bool may_request(const struct fetch_ahead *f, size_t i)
+{
+    const struct fetch_job *job = &f->jobs[i];
+    if (job->n_pages - job->taken >= FETCH_AHEAD_PAGES)
+        return false;
+    return f->alive < f->ahead || (f->in_order && i == f->consumed);
+}
+
+/* Appends a page's queue to the job (f->lock held). */
+static int add_queued(struct fetch_job *job, struct queued_page *q)
+{
+    if (job->n_pages == job->cap_pages) {
+        size_t cap = job->cap_pages ? job->cap_pages * 2 : 8;
+        struct queued_page *grown = realloc(job->pages, cap * sizeof *grown);
+        if (!grown)
+            return hs_error_set(&job->err, HS_ERR_FINAL, "out of memory");
+        job->pages = grown;
+        job->cap_pages = cap;
+    }
+    job->pages[job->n_pages++] = *q;
+    return 0;
+}
+
+/* Fetches one page of job i with the job task and queues its changes. */
+static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char **url)
+{
+    struct fetch_job *job = &f->jobs[i];
+    json_t *page = NULL;
+    int rc = task_get_json(jt, *url, &page, &job->err); /* parse_lock held when 0 */
+    char *next = rc == 0 ? f->next_url(*url, page, f->arg) : NULL;
+    if (rc == 0) {
+        rc = f->on_page(jt, i, page, f->arg, &job->err);
+        json_decref(page);
+        pthread_mutex_unlock(&f->parse_lock);
+    }
+    free(*url);
+    *url = rc == 0 ? next : (free(next), NULL);
+    struct queued_page q = {NULL, 0, BUF_INIT};
+    if (rc == 0)
+        take_queue(jt, &q);
+    pthread_mutex_lock(&f->lock);
+    if (rc == 0 && add_queued(job, &q) < 0) {
+        queued_page_free(&q);
+        rc = -1;
+    }
+    if (rc < 0)
+        f->alive--;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static void fetch_job_pages(struct fetch_ahead *f, size_t i)
+{
+    struct fetch_job *job = &f->jobs[i];
+    struct task jt = {.priv = NULL};
+    char *url = strdup(f->urls[i]);
+    int rc = !url ? hs_error_set(&job->err, HS_ERR_FINAL, "out of memory")
+                  : job_task_init(&jt, f->task, &f->parse_lock, &job->err);
+    while (rc == 0 && url && !f->stop) {
+        pthread_mutex_lock(&f->lock);
+        while (!f->stop && !may_request(f, i))
+            pthread_cond_wait(&f->changed, &f->lock);
+        f->alive++;
+        pthread_mutex_unlock(&f->lock);
+        rc = fetch_one_page(f, i, &jt, &url);
+    }
+    free(url);
+    job_task_free(&jt);
+    pthread_mutex_lock(&f->lock);
+    job->rc = rc;
+    job->done = true;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void *fetch_worker(void *arg)
+{
+    struct fetch_ahead *f = arg;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (!f->stop && f->next_job < f->n && f->next_job >= f->consumed + f->ahead)
+            pthread_cond_wait(&f->changed, &f->lock);
+        if (f->stop || f->next_job >= f->n)
+            break;
+        size_t i = f->next_job++;
+        pthread_mutex_unlock(&f->lock);
+        fetch_job_pages(f, i);
+        pthread_mutex_lock(&f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Adds a page's queued changes to the task's own queue (on the task's
+ * thread), marking its ids seen for task_sweep. */
+static int merge_queued(struct task *t, struct queued_page *q, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    if (ts->n_ops == 0) {
+        /* The usual case (a commit per job): take the page's buffers over. */
+        free(ts->ops);
+        buf_free(&ts->text);
+        ts->ops = q->ops;
+        ts->n_ops = ts->cap_ops = q->n_ops;
+        ts->text = q->text;
+        q->ops = NULL;
+        buf_init(&q->text);
+        for (size_t k = 0; k < ts->n_ops; k++)
+            if (mark_seen(t, &ts->ops[k], err) < 0)
+                return -1;
+        return 0;
+    }
+    size_t base = ts->text.len;
+    if (buf_add(&ts->text, q->text.data, q->text.len) < 0)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t k = 0; k < q->n_ops; k++) {
+        struct pending_op *op = new_op(t, err);
+        if (!op)
+            return -1;
+        *op = q->ops[k];
+        size_t *fields[] = {&op->resource,   &op->record_id,         &op->start_time,
+                            &op->end_time,   &op->source_updated_at, &op->payload_json};
+        for (size_t j = 0; j < sizeof fields / sizeof fields[0]; j++)
+            if (*fields[j] != NO_TEXT)
+                *fields[j] += base;
+        if (mark_seen(t, op, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Merges a taken page and frees it; its place in memory is free again. */
+static int consume_page(struct fetch_ahead *f, struct queued_page *q, struct hs_error *err)
+{
+    int rc = merge_queued(f->task, q, err);
+    queued_page_free(q);
+    pthread_mutex_lock(&f->lock);
+    f->alive--;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+/* The next page of job i for the consumer: 1 with *q set, 0 at the job's
+ * end, -1 when the job failed. */
+static int take_page(struct fetch_ahead *f, size_t i, struct queued_page *q,
+                     struct hs_error *err)
+{
+    struct fetch_job *job = &f->jobs[i];
+    pthread_mutex_lock(&f->lock);
+    while (job->taken == job->n_pages && !job->done)
+        pthread_cond_wait(&f->changed, &f->lock);
+    int rc = 1;
+    if (job->taken < job->n_pages) {
+        *q = job->pages[job->taken];
+        memset(&job->pages[job->taken++], 0, sizeof *q);
+        pthread_cond_broadcast(&f->changed); /* room for the fetcher */
+    } else if (job->rc < 0) {
+        *err = job->err;
+        rc = -1;
+    } else {
+        rc = 0;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
+static int consume_jobs(struct fetch_ahead *f, struct hs_error *err)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        struct queued_page q;
+        int rc;
+        while ((rc = take_page(f, i, &q, err)) > 0)
+            if (consume_page(f, &q, err) < 0)
+                return -1;
+        if (rc < 0 || f->job_done(f->task, i, f->arg, err) < 0)
+            return -1;
+        pthread_mutex_lock(&f->lock);
+        f->consumed++;
+        pthread_cond_broadcast(&f->changed);
+        pthread_mutex_unlock(&f->lock);
+    }
+    return 0;
+}
+
+/* Any order: the next page of whichever job has one (a job's own pages stay
+ * in order), so that a job waiting for its consumer never stalls the others.
+ * Returns 1 with *job and *q set (q->text.data NULL: that job is complete),
+ * 0 when every job has been handed over, -1 on a failed job. */
+static int take_any_page(struct fetch_ahead *f, bool *notified, size_t *job,
+                         struct queued_page *q, struct hs_error *err)
+{
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        bool all_done = true;
+        for (size_t i = 0; i < f->n; i++) {
+            struct fetch_job *j = &f->jobs[i];
+            if (notified[i])
+                continue;
+            all_done = false;
+            if (j->taken < j->n_pages) {
+                *job = i;
+                *q = j->pages[j->taken];
+                memset(&j->pages[j->taken++], 0, sizeof *q);
+                pthread_cond_broadcast(&f->changed);
+                pthread_mutex_unlock(&f->lock);
+                return 1;
+            }
+            if (j->done) {
+                notified[i] = true;
+                f->consumed++;
+                pthread_cond_broadcast(&f->changed);
+                if (j->rc < 0)
+                    *err = j->err;
+                pthread_mutex_unlock(&f->lock);
+                *job = i;
+                q->text.data = NULL;
+                return j->rc < 0 ? -1 : 1;
+            }
+        }
+        if (all_done) {
+            pthread_mutex_unlock(&f->lock);
+            return 0;
+        }
+        pthread_cond_wait(&f->changed, &f->lock);
+    }
+}
+
+static int consume_any_order(struct fetch_ahead *f, struct hs_error *err)
+{
+    bool *notified = calloc(f->n, sizeof *notified);
+    if (!notified)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    int rc;
+    size_t job;
+    struct queued_page q;
+    while ((rc = take_any_page(f, notified, &job, &q, err)) > 0) {
+        int cb = q.text.data ? consume_page(f, &q, err) : f->job_done(f->task, job, f->arg, err);
+        if (cb < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    free(notified);
+    return rc < 0 ? -1 : 0;
+}
+
+static int task_fetch(struct fetch_ahead *f, struct hs_error *err)
+{
+    if (f->n == 0)
+        return 0;
+    f->jobs = calloc(f->n, sizeof *f->jobs);
+    if (!f->jobs)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_mutex_init(&f->parse_lock, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    size_t nthreads = f->ahead < f->n ? f->ahead : f->n, started = 0;
+    pthread_t threads[64];
+    for (size_t i = 0; i < nthreads && i < 64; i++)
+        if (pthread_create(&threads[started], NULL, fetch_worker, f) == 0)
+            started++;
+    int rc = !started     ? hs_error_set(err, HS_ERR_FINAL, "cannot start a thread")
+             : f->in_order ? consume_jobs(f, err)
+                           : consume_any_order(f, err);
+    pthread_mutex_lock(&f->lock);
+    f->stop = true;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t i = 0; i < f->n; i++) {
+        for (size_t p = f->jobs[i].taken; p < f->jobs[i].n_pages; p++)
+            queued_page_free(&f->jobs[i].pages[p]);
+        free(f->jobs[i].pages);
+    }
+    free(f->jobs);
+    pthread_cond_destroy(&f->changed);
+    pthread_mutex_destroy(&f->parse_lock);
+    pthread_mutex_destroy(&f->lock);
+    return rc;
+}
+
+int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
+                     next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
+                     void *arg, struct hs_error *err)
+{
+    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
+                            .in_order = true, .next_url = next_url, .on_page = on_page,
+                            .job_done = job_done, .arg = arg};
+    return task_fetch(&f, err);
+}
+
+int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
+                         next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
+                         void *arg, struct hs_error *err)
+{
+    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
+                            .in_order = false, .next_url = next_url, .on_page = on_page,
+                            .job_done = job_done, .arg = arg};
+    return task_fetch(&f, err);
 }
 
 /* ---------------------------------------------------------------- tasks */
@@ -931,7 +1103,6 @@ static void task_free(struct task *t)
     struct task_state *ts = state_of(t);
     if (ts) {
         free(ts->ops);
-        free(ts->records);
         buf_free(&ts->text);
         strset_free(&ts->seen);
         free(ts->watermark);

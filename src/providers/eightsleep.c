@@ -640,28 +640,31 @@ static char *no_next_page(const char *url, const json_t *page, void *arg)
     return NULL;
 }
 
-/* Stores one user's window; after the window's last user, sweeps the nights
- * it no longer has and commits with the watermark: the last local day
- * fully fetched. */
-static int put_trends_page(struct task *t, size_t job, json_t *reply, void *arg,
+/* One user's window, on a fetching thread: its nights queued. */
+static int put_trends_page(struct task *jt, size_t job, json_t *reply, void *arg,
                            struct hs_error *err)
 {
     const struct trends_pass *p = arg;
-    size_t users = p->account->users.n, w = job / users;
-    const char *user_id = p->account->users.v[job % users];
-    if (reply) {
-        json_t *days = trend_days(reply, p->urls[job], err);
-        if (!days)
+    const char *user_id = p->account->users.v[job % p->account->users.n];
+    json_t *days = trend_days(reply, p->urls[job], err);
+    if (!days)
+        return -1;
+    size_t i;
+    json_t *day;
+    json_array_foreach(days, i, day)
+    {
+        if (json_is_object(day) && put_trend_day(jt, user_id, day, err) < 0)
             return -1;
-        size_t i;
-        json_t *day;
-        json_array_foreach(days, i, day)
-        {
-            if (json_is_object(day) && put_trend_day(t, user_id, day, err) < 0)
-                return -1;
-        }
-        return 0;
     }
+    return 0;
+}
+
+/* After a window's last user: sweeps the nights the window no longer has
+ * and commits with the watermark, the last local day fully fetched. */
+static int trends_window_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    const struct trends_pass *p = arg;
+    size_t users = p->account->users.n, w = job / users;
     if (job % users != users - 1)
         return 0;
     task_progress(t, "%s .. %s", p->from[w], p->to[w]);
@@ -738,7 +741,7 @@ static int sync_trends(struct task *t, struct hs_error *err)
                                p.to[j / a->users.n], tz);
     if (rc == 0)
         rc = task_fetch_ahead(t, p.urls, jobs, run_max_concurrency(t->run), no_next_page,
-                              put_trends_page, &p, err);
+                              put_trends_page, trends_window_done, &p, err);
     free_trends_pass(&p);
     return rc;
 }
@@ -837,13 +840,11 @@ static char *next_interval_url(const char *url, const json_t *reply, void *arg)
     return buf_detach(&next);
 }
 
-/* Stores one page of user `job`'s sessions and commits it. */
-static int put_interval_page(struct task *t, size_t job, json_t *reply, void *arg,
+/* One page of user `job`'s sessions, on a fetching thread: queued. */
+static int put_interval_page(struct task *jt, size_t job, json_t *reply, void *arg,
                              struct hs_error *err)
 {
     const struct intervals_pass *pass = arg;
-    if (!reply)
-        return 0;
     const char *user_id = pass->account->users.v[job];
     char where[256];
     snprintf(where, sizeof where, "users/%s/intervals", user_id);
@@ -855,10 +856,18 @@ static int put_interval_page(struct task *t, size_t job, json_t *reply, void *ar
     json_t *item;
     json_array_foreach(list, i, item)
     {
-        if (json_is_object(item) && put_interval(t, user_id, item, &oldest, err) < 0)
+        if (json_is_object(item) && put_interval(jt, user_id, item, &oldest, err) < 0)
             return -1;
     }
-    task_progress(t, "user %.8s: %zu sessions", user_id, json_array_size(list));
+    return 0;
+}
+
+/* After a user's listing: its sessions committed. */
+static int intervals_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    const struct intervals_pass *pass = arg;
+    task_progress(t, "user %.8s: listed (%zu sessions to store)", pass->account->users.v[job],
+                  task_queued(t));
     return task_commit(t, NULL, NULL, err);
 }
 
@@ -891,7 +900,8 @@ static int sync_intervals(struct task *t, struct hs_error *err)
     }
     if (rc == 0)
         rc = task_fetch_any_order(t, urls, a->users.n, run_max_concurrency(t->run),
-                                  next_interval_url, put_interval_page, &pass, err);
+                                  next_interval_url, put_interval_page, intervals_done, &pass,
+                                  err);
     for (size_t i = 0; urls && i < a->users.n; i++)
         free(urls[i]);
     free(urls);

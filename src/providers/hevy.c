@@ -160,27 +160,53 @@ struct workouts_listing {
     int first_page; /* the page job 0 stands for */
     long pages;
     char *latest;   /* the latest updated_at/created_at seen */
+    char **job_latest; /* the same per page fetched ahead, until it is committed */
     char started[TIME_ISO_LEN]; /* when the listing began (kept across a resume) */
 };
 
-/* Stores one page of workouts and commits it with the cursor of the next. */
-static int put_workouts_page(struct task *t, size_t job, json_t *reply, void *arg,
-                             struct hs_error *err)
+/* Queues one page of workouts; *latest tracks the latest change on it. */
+static int queue_workouts(struct task *t, json_t *reply, char **latest, struct hs_error *err)
 {
-    struct workouts_listing *l = arg;
-    if (!reply)
-        return 0;
     json_t *items = items_of(reply, "workouts", "workouts", err);
     if (!items)
         return -1;
     size_t i;
     json_t *w;
-    json_array_foreach(items, i, w) if (put_workout(t, w, &l->latest, err) < 0) return -1;
-    int page = l->first_page + (int)job;
+    json_array_foreach(items, i, w) if (put_workout(t, w, latest, err) < 0) return -1;
+    return 0;
+}
+
+/* Commits page `page` (whose latest change was *latest, taken over) with
+ * the cursor of the next. */
+static int commit_workouts_page(struct task *t, struct workouts_listing *l, int page,
+                                char *latest, struct hs_error *err)
+{
+    if (later(l->latest, latest) == latest && latest) {
+        free(l->latest);
+        l->latest = latest;
+    } else {
+        free(latest);
+    }
     char cursor[64];
     snprintf(cursor, sizeof cursor, "page:%d %s", page + 1, l->started);
     task_progress(t, "page %d of %ld", page, l->pages);
     return task_commit(t, NULL, page < l->pages ? cursor : "", err);
+}
+
+/* A page fetched ahead, on a fetching thread: queued. */
+static int put_workouts_page(struct task *jt, size_t job, json_t *reply, void *arg,
+                             struct hs_error *err)
+{
+    struct workouts_listing *l = arg;
+    return queue_workouts(jt, reply, &l->job_latest[job], err);
+}
+
+static int workouts_page_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    struct workouts_listing *l = arg;
+    char *latest = l->job_latest[job];
+    l->job_latest[job] = NULL;
+    return commit_workouts_page(t, l, l->first_page + (int)job, latest, err);
 }
 
 static char *no_next_page(const char *url, const json_t *page, void *arg)
@@ -196,12 +222,22 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
     if (hevy_get(t->run, t, "workouts", l->first_page, page_size(t->run), NULL, &reply, err) < 0)
         return -1;
     l->pages = page_count(reply);
-    int rc = put_workouts_page(t, 0, reply, l, err);
+    char *latest = NULL;
+    int rc = queue_workouts(t, reply, &latest, err);
     json_decref(reply);
+    if (rc == 0)
+        rc = commit_workouts_page(t, l, l->first_page, latest, err);
+    else
+        free(latest);
     size_t n = l->pages > l->first_page ? (size_t)(l->pages - l->first_page) : 0;
     char **urls = calloc(n ? n : 1, sizeof *urls);
-    if (!urls)
+    l->job_latest = calloc(n ? n : 1, sizeof *l->job_latest);
+    if (!urls || !l->job_latest) {
+        free(urls);
+        free(l->job_latest);
+        l->job_latest = NULL;
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         struct buf url = BUF_INIT;
         buf_addf(&url, "%s/v1/workouts?page=%d&pageSize=%d", run_config_str(t->run, "base_url"),
@@ -211,10 +247,14 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
     l->first_page++; /* job 0 of the rest is the page after the first */
     if (rc == 0)
         rc = task_fetch_ahead(t, urls, n, run_max_concurrency(t->run), no_next_page,
-                              put_workouts_page, l, err);
-    for (size_t i = 0; i < n; i++)
+                              put_workouts_page, workouts_page_done, l, err);
+    for (size_t i = 0; i < n; i++) {
         free(urls[i]);
+        free(l->job_latest[i]);
+    }
     free(urls);
+    free(l->job_latest);
+    l->job_latest = NULL;
     if (rc < 0)
         explain_401(err);
     return rc;
@@ -223,7 +263,7 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
 static int list_all_workouts(struct task *t, struct hs_error *err)
 {
     int resumed = resume_page(t);
-    struct workouts_listing l = {resumed ? resumed : 1, 1, NULL, ""};
+    struct workouts_listing l = {resumed ? resumed : 1, 1, NULL, NULL, ""};
     const char *began = resumed ? strchr(t->state.cursor, ' ') : NULL;
     time_t at;
     time_format_iso(began && time_parse(began + 1, &at) == 0 ? at : t->run->now, l.started);

@@ -35,6 +35,9 @@
 #define DAY 86400
 #define WINDOW_DAYS 365          /* span of one day-filed request */
 #define HEARTRATE_WINDOW_DAYS 30 /* the longest span Oura accepts */
+/* Pages of heart rate alive at once (each up to 30 days of samples, about
+ * 6 MB parsed): two keep the store busy while the next one arrives. */
+#define HEARTRATE_PAGES_AHEAD 2
 #define EARLIEST_MARGIN_DAYS 7   /* other collections may start a little before activity */
 
 static const struct config_key oura_keys[] = {
@@ -554,29 +557,31 @@ struct date_windows {
     char **urls;
     size_t n;
     time_t today, last;
-    long count; /* documents of the window being stored */
 };
 
 /* The same URL with the reply's next_token, or NULL on the last page. */
 static char *next_page_url(const char *url, const json_t *page, void *unused);
 
-/* Stores a window's pages, each committed as it comes; after the last one,
- * sweeps what the window no longer holds and commits its watermark (the
- * window's last day, at most today) with the cursor of the next window. */
-static int put_window_page(struct task *t, size_t job, json_t *page, void *arg,
+/* A page of a window, on a fetching thread: its documents queued. */
+static int put_window_page(struct task *jt, size_t job, json_t *page, void *arg,
                            struct hs_error *err)
 {
-    struct date_windows *w = arg;
-    if (page)
-        return each_document(t, page, put_document, &w->count, err) < 0
-                   ? -1
-                   : task_commit(t, NULL, NULL, err);
+    (void)job, (void)arg;
+    long count = 0;
+    return each_document(jt, page, put_document, &count, err);
+}
+
+/* After a window's pages: sweeps what the window no longer holds and
+ * commits its documents with its watermark (the window's last day, at most
+ * today) and the cursor of the next window. */
+static int window_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    const struct date_windows *w = arg;
     char from[TIME_DATE_LEN], to[TIME_DATE_LEN], wm[TIME_DATE_LEN];
     time_format_date(w->lo[job], from);
     time_format_date(w->hi[job], to);
     time_format_date(w->hi[job] < w->today ? w->hi[job] : w->today, wm);
-    task_progress(t, "%s..%s: %ld documents", from, to, w->count);
-    w->count = 0;
+    task_progress(t, "%s..%s: %zu documents", from, to, task_queued(t));
     /* start_time is a day or a local date-time beginning with one:
      * "<to>~" sorts after both. */
     char to_bound[TIME_DATE_LEN + 1];
@@ -626,7 +631,7 @@ static int sync_by_date(struct task *t, struct hs_error *err)
     }
     if (rc == 0)
         rc = task_fetch_ahead(t, w.urls, w.n, run_max_concurrency(t->run), next_page_url,
-                              put_window_page, &w, err);
+                              put_window_page, window_done, &w, err);
     free_windows(&w);
     return rc;
 }
@@ -675,20 +680,24 @@ struct heartrate_windows {
     char **urls;
     char (*ends)[TIME_ISO_LEN];
     size_t n;
-    long count; /* samples in the window being stored */
 };
 
-/* Stores a window's pages; after its last page, commits with the window's
- * end as the watermark (windows are handed over in order). */
-static int put_heartrate_page(struct task *t, size_t job, json_t *page, void *arg,
+/* A page of samples, on a fetching thread: queued. */
+static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *arg,
                               struct hs_error *err)
 {
-    struct heartrate_windows *w = arg;
-    if (page)
-        return each_document(t, page, put_heartrate, &w->count, err);
-    task_progress(t, "window %zu of %zu (to %.10s): %ld samples", job + 1, w->n, w->ends[job],
-                  w->count);
-    w->count = 0;
+    (void)job, (void)arg;
+    long count = 0;
+    return each_document(jt, page, put_heartrate, &count, err);
+}
+
+/* After a window's pages: commits them with the window's end as the
+ * watermark (windows are handed over in order). */
+static int heartrate_window_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    const struct heartrate_windows *w = arg;
+    task_progress(t, "window %zu of %zu (to %.10s): %zu samples", job + 1, w->n, w->ends[job],
+                  task_queued(t));
     return task_commit(t, w->ends[job], NULL, err);
 }
 
@@ -700,7 +709,7 @@ static int sync_heartrate(struct task *t, struct hs_error *err)
                         (HEARTRATE_WINDOW_DAYS * DAY));
     if (n == 0)
         n = 1;
-    struct heartrate_windows w = {calloc(n, sizeof *w.urls), calloc(n, sizeof *w.ends), n, 0};
+    struct heartrate_windows w = {calloc(n, sizeof *w.urls), calloc(n, sizeof *w.ends), n};
     char *base = collection_url(t->run, "heartrate");
     int rc = w.urls && w.ends && base ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -716,8 +725,8 @@ static int sync_heartrate(struct task *t, struct hs_error *err)
         w.urls[i] = buf_detach(&url);
     }
     if (rc == 0)
-        rc = task_fetch_ahead(t, w.urls, n, run_max_concurrency(t->run), next_page_url,
-                              put_heartrate_page, &w, err);
+        rc = task_fetch_ahead(t, w.urls, n, HEARTRATE_PAGES_AHEAD, next_page_url,
+                              put_heartrate_page, heartrate_window_done, &w, err);
     for (size_t i = 0; w.urls && i < n; i++)
         free(w.urls[i]);
     free(w.urls);

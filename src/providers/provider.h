@@ -125,23 +125,28 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err);
 
 /* Listings fetched ahead, in parallel: job i is urls[i] followed by the
- * continuation pages next_url() names (NULL: the job is complete).  The
- * pages are handed to on_page in job order, on the calling thread (the only
- * one that touches the task's queue), and after a job's last page on_page
- * is called once more with page NULL (commit there).  At most `ahead` jobs
- * are fetched before the caller has consumed them, so memory stays bounded.
- * `arg` goes to both callbacks; next_url runs on the fetching threads and
- * must only read it. */
+ * continuation pages next_url() names (NULL: the job is complete).
+ *
+ * Each page is handed to on_page on the fetching thread that got it, with
+ * a task of its own (jt) whose task_put/task_put_in/task_delete queue the
+ * page's changes (it may not commit or sweep); the parsed page is freed as
+ * soon as on_page returns, so only compact queues wait.  The queues reach
+ * the calling task in job order (task_fetch_ahead) or as they come, each
+ * job's own in order (task_fetch_any_order), and after a job's last page
+ * job_done runs on the calling thread: commit there (task_queued tells how
+ * much is queued).  At most `ahead` pages are requested or waiting at once,
+ * so memory stays bounded.  next_url and on_page run on the fetching
+ * threads: they may only read `arg`, or write what belongs to their job. */
 typedef char *(*next_url_fn)(const char *url, const json_t *page, void *arg);
-typedef int (*fetched_page_fn)(struct task *t, size_t job, json_t *page, void *arg,
+typedef int (*fetched_page_fn)(struct task *jt, size_t job, json_t *page, void *arg,
                                struct hs_error *err);
-int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead, next_url_fn next_url,
-                     fetched_page_fn on_page, void *arg, struct hs_error *err);
-/* The same, the pages handed over as they come (each job's own in order),
- * for listings whose pages may be stored in any order. */
+typedef int (*job_done_fn)(struct task *t, size_t job, void *arg, struct hs_error *err);
+int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
+                     next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
+                     void *arg, struct hs_error *err);
 int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
-                         next_url_fn next_url, fetched_page_fn on_page, void *arg,
-                         struct hs_error *err);
+                         next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
+                         void *arg, struct hs_error *err);
 /* How many requests of this provider may be in flight at once. */
 size_t run_max_concurrency(const struct provider_run *r);
 
@@ -155,6 +160,8 @@ int task_put(struct task *t, const char *record_id, const char *start_time, cons
 int task_put_in(struct task *t, const char *resource, const char *record_id,
                 const char *start_time, const char *end_time, const char *source_updated_at,
                 const json_t *payload, struct hs_error *err);
+/* How many changes are queued for the next commit. */
+size_t task_queued(const struct task *t);
 /* Queues a deletion (from this task's resource, or `resource` when non-NULL). */
 int task_delete(struct task *t, const char *resource, const char *record_id,
                 struct hs_error *err);

@@ -225,7 +225,7 @@ check "  ... finished collections asked once" eq "$(path_count /v2/usercollectio
 check "  ... heart rate from the last stored sample" has "heartrate?start_datetime=$(day_before "$last_hr")&"
 check "  ... equals the fake" matches_fake "$tmp/crash.sqlite"
 rm -f "$tmp/crash.sqlite"*
-check "a backfill killed between two windows (after personal_info, heart rate and daily_activity's first window)" killed_after 24
+check "a backfill killed between two windows (after personal_info, heart rate and daily_activity's first window)" killed_after 17
 check "  ... keeps its place" eq "$(sql "SELECT cursor FROM sync_state WHERE resource='daily_activity'")" "window:$(day -5)"
 reset_stats
 check "  ... resumed there" run 0 sync -v
