@@ -20,7 +20,7 @@ volatile sig_atomic_t hs_interrupted;
 #define MAX_POOLED_HANDLES 16
 #define RATE_WINDOW_MAX 1024
 
-/* ---- process-wide share: DNS, TLS sessions and connections ---- */
+/* ---- process-wide share: DNS and TLS sessions ---- */
 
 static CURLSH *share;
 static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
@@ -50,7 +50,10 @@ int http_global_init(void)
     curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    /* Not CURL_LOCK_DATA_CONNECT: a connection cache shared by handles in
+     * several threads is not thread-safe in libcurl 7.x (upstream's known
+     * bug 11.11; here it corrupted the heap about one sync in fifteen).
+     * Each pooled easy handle keeps its own connections alive instead. */
     return 0;
 }
 

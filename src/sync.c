@@ -416,7 +416,8 @@ int task_put_in(struct task *t, const char *resource, const char *record_id,
     if (failed || json_dump_python(payload, false, &ts->text) < 0 ||
         buf_add(&ts->text, "", 1) < 0) {
         ts->text.len = mark;
-        ts->text.data[mark] = '\0';
+        if (ts->text.cap)
+            ts->text.data[mark] = '\0';
         return hs_error_set(err, HS_ERR_FINAL, "%s/%s: cannot serialise record %s",
                             t->run->provider->name, resource, record_id);
     }
@@ -1007,24 +1008,28 @@ static int task_fetch(struct fetch_ahead *f, struct hs_error *err)
     return rc;
 }
 
+static int start_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
+                       next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
+                       void *arg, struct hs_error *err)
+{
+    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
+                            .in_order = in_order, .next_url = next_url, .on_page = on_page,
+                            .job_done = job_done, .arg = arg};
+    return task_fetch(&f, err);
+}
+
 int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
                      next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                      void *arg, struct hs_error *err)
 {
-    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
-                            .in_order = true, .next_url = next_url, .on_page = on_page,
-                            .job_done = job_done, .arg = arg};
-    return task_fetch(&f, err);
+    return start_fetch(t, urls, n, ahead, true, next_url, on_page, job_done, arg, err);
 }
 
 int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
                          next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                          void *arg, struct hs_error *err)
 {
-    struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
-                            .in_order = false, .next_url = next_url, .on_page = on_page,
-                            .job_done = job_done, .arg = arg};
-    return task_fetch(&f, err);
+    return start_fetch(t, urls, n, ahead, false, next_url, on_page, job_done, arg, err);
 }
 
 /* ---------------------------------------------------------------- tasks */

@@ -636,16 +636,31 @@ static int sync_by_date(struct task *t, struct hs_error *err)
     return rc;
 }
 
+/* str(v) without a copy when v is a string (the usual case), else a copy
+ * left in *owned for the caller to free; NULL for a missing value. */
+static const char *str_view(const json_t *v, char **owned)
+{
+    *owned = NULL;
+    if (!v)
+        return NULL;
+    if (json_is_string(v))
+        return json_string_value(v);
+    return *owned = json_strdup(v);
+}
+
+/* Called for every sample of years of heart rate: no copies. */
 static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_error *err)
 {
-    char *ts = str_or_null(JSON_FIRST(sample, "timestamp", "time", "datetime"));
-    char *id = str_or_null(JSON_FIRST(sample, "id"));
+    char *ts_copy, *id_copy, *hashed = NULL;
+    const char *ts = str_view(JSON_FIRST(sample, "timestamp", "time", "datetime"), &ts_copy);
+    const char *id = str_view(JSON_FIRST(sample, "id"), &id_copy);
     if (!id)
-        id = ts ? strdup(ts) : document_id(sample);
+        id = ts ? ts : (hashed = document_id(sample));
     int rc = id ? task_put(t, id, ts, NULL, ts, sample, err)
                 : hs_error_set(err, HS_ERR_FINAL, "cannot identify a sample");
-    free(id);
-    free(ts);
+    free(ts_copy);
+    free(id_copy);
+    free(hashed);
     ++*(long *)count;
     return rc;
 }

@@ -30,8 +30,8 @@ for i in $(seq 12); do
     "$HS" --config "$conf" -q sync >/dev/null 2>&1 &
     pid=$!
     # A random moment within the time an uninterrupted sync takes (later
-    # runs resume, so they are shorter: aim at the first third).
-    ms=$((RANDOM % (ref_ms / 3 + 1) + 5))
+    # runs resume, so they are shorter: aim at the first fifth).
+    ms=$((RANDOM % (ref_ms / 5 + 1) + 5))
     sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
     wait "$pid" 2>/dev/null
