@@ -603,11 +603,19 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
         struct http_response resp;
         int rc = http_send(c, req, &resp, err);
         char why[256] = "";
-        if (rc == 0 && req->parse_lock)
+        if (rc == 0 && req->parse_lock) {
             pthread_mutex_lock(req->parse_lock);
+            if (req->arena)
+                json_arena_attach(req->arena);
+        }
         json_t *v = rc == 0 ? json_of_body(&resp, why, sizeof why) : NULL;
-        if (rc == 0 && !v && req->parse_lock)
+        if (rc == 0 && !v && req->parse_lock) {
+            if (req->arena) {
+                json_arena_reset(req->arena);
+                json_arena_attach(NULL);
+            }
             pthread_mutex_unlock(req->parse_lock);
+        }
         long status = resp.status;
         http_response_free(&resp);
         if (rc < 0)

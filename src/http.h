@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -43,6 +44,10 @@ struct http_request {
      * returns 0, still held (the caller unlocks once done with *out), so
      * that few parsed pages exist at once.  NULL: none. */
     pthread_mutex_t *parse_lock;
+    /* With parse_lock: the arena the body is parsed into (json.h), attached
+     * to the thread while the lock is held; the caller resets and detaches
+     * it before unlocking. */
+    struct json_arena *arena;
 };
 
 struct http_response {

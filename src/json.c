@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,10 +518,121 @@ int json_hash(const json_t *v, char out[65])
     return 0;
 }
 
+/* ---- page arena ---- */
+
+#define ARENA_FIRST_BLOCK (64 * 1024)
+#define ARENA_BLOCK_SIZE (1024 * 1024)
+#define ARENA_ALIGN 16
+
+struct json_arena_block {
+    struct json_arena_block *next; /* older */
+    struct json_arena_block *prev; /* newer */
+    size_t used, size;
+    _Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+static _Thread_local struct json_arena *attached;
+
+static bool in_arena(const struct json_arena *a, const void *p)
+{
+    const unsigned char *c = p;
+    for (const struct json_arena_block *b = a->blocks; b; b = b->next)
+        if (c >= b->data && c < b->data + b->size)
+            return true;
+    return false;
+}
+
+/* Blocks double from 64 KiB to 1 MiB, so that a small page takes little. */
+static size_t next_block_size(const struct json_arena *a, size_t n)
+{
+    size_t size = a->blocks ? a->blocks->size * 2 : ARENA_FIRST_BLOCK;
+    if (size > ARENA_BLOCK_SIZE)
+        size = ARENA_BLOCK_SIZE;
+    return n > size ? n : size;
+}
+
+static void *arena_alloc(struct json_arena *a, size_t n)
+{
+    n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    /* After a reset the blocks are reused: the current one is the first
+     * with room (blocks fill in order, newest first in the list). */
+    struct json_arena_block *b = a->current;
+    while (b && b->size - b->used < n)
+        b = b->prev;
+    if (!b) {
+        size_t size = next_block_size(a, n);
+        b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->size = size;
+        b->prev = NULL;
+        b->next = a->blocks;
+        if (a->blocks)
+            a->blocks->prev = b;
+        a->blocks = b;
+    }
+    a->current = b;
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+static void *page_malloc(size_t n)
+{
+    struct json_arena *a = attached;
+    return a && a->parsing ? arena_alloc(a, n) : malloc(n);
+}
+
+static void page_free(void *p)
+{
+    struct json_arena *a = attached;
+    if (p && (!a || !in_arena(a, p)))
+        free(p);
+}
+
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void install_allocator(void)
+{
+    json_set_alloc_funcs(page_malloc, page_free);
+}
+
+void json_arena_attach(struct json_arena *a)
+{
+    pthread_once(&alloc_once, install_allocator);
+    attached = a;
+}
+
+void json_arena_reset(struct json_arena *a)
+{
+    struct json_arena_block *oldest = a->blocks;
+    for (struct json_arena_block *b = a->blocks; b; b = b->next) {
+        b->used = 0;
+        oldest = b;
+    }
+    a->current = oldest;
+}
+
+void json_arena_release(struct json_arena *a)
+{
+    while (a->blocks) {
+        struct json_arena_block *next = a->blocks->next;
+        free(a->blocks);
+        a->blocks = next;
+    }
+    a->current = NULL;
+}
+
 json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errlen)
 {
     json_error_t jerr;
+    struct json_arena *a = attached;
+    if (a)
+        a->parsing = true;
     json_t *v = json_loadb(data ? data : "", len, JSON_DECODE_ANY | JSON_PRESERVE_ORDER, &jerr);
+    if (a)
+        a->parsing = false;
     if (!v && errbuf)
         snprintf(errbuf, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);

@@ -37,6 +37,25 @@ int json_hash(const json_t *v, char out[65]);
  * "1e+16", "inf", "nan").  Appends to out. */
 int json_format_double(double d, struct buf *out);
 
+/* A page arena: while a thread has one attached, the JSON it parses is
+ * allocated from large blocks (no malloc per node) and freeing those nodes
+ * costs nothing; json_arena_release then returns the blocks at once.  Only
+ * a tree parsed by json_parse_body lives there: anything else jansson
+ * allocates meanwhile comes from malloc as usual.  The parsed tree must not
+ * be used after the release (take copies of what must outlive the page). */
+struct json_arena_block;
+struct json_arena {
+    struct json_arena_block *blocks; /* newest first */
+    struct json_arena_block *current; /* the one being filled */
+    bool parsing;
+};
+/* Attaches a (zeroed) arena to the calling thread, or detaches with NULL. */
+void json_arena_attach(struct json_arena *a);
+/* Frees every block (the trees in them are gone); the arena can be reused. */
+void json_arena_release(struct json_arena *a);
+/* Forgets the trees but keeps the blocks for the next page. */
+void json_arena_reset(struct json_arena *a);
+
 /* Parses a response body.  Decodes with JSON_PRESERVE_ORDER; on failure fills
  * errbuf with "invalid JSON at line L column C: reason". Caller owns the result. */
 json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errlen);

@@ -458,6 +458,45 @@ static void test_hash(void **state)
     json_decref(v);
 }
 
+/* A page parsed in an arena reads like any other; what jansson allocates
+ * outside the parse (here a string kept past the release) is malloc'ed and
+ * outlives the arena; a reset arena is reused for the next page. */
+static void test_parse_in_arena(void **state)
+{
+    (void)state;
+    struct json_arena arena = {NULL, NULL, false};
+    struct buf big = BUF_INIT;
+    buf_adds(&big, "{\"data\":[");
+    for (int i = 0; i < 20000; i++) /* several blocks' worth */
+        buf_addf(&big, "%s{\"bpm\":%d,\"source\":\"rest\",\"timestamp\":\"t%d\"}", i ? "," : "",
+                 50 + i % 40, i);
+    buf_adds(&big, "],\"next_token\":null}");
+    json_t *kept = NULL;
+    for (int round = 0; round < 2; round++) {
+        json_arena_attach(&arena);
+        json_t *page = json_parse_body(big.data, big.len, NULL, 0);
+        assert_non_null(page);
+        json_t *data = json_object_get(page, "data");
+        assert_int_equal(json_array_size(data), 20000);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(data, 19999), "bpm")),
+                         50 + 19999 % 40);
+        if (!kept)
+            kept = json_string("made while attached, not while parsing");
+        json_decref(page);
+        json_arena_reset(&arena);
+        json_arena_attach(NULL);
+    }
+    json_arena_release(&arena);
+    assert_null(arena.blocks);
+    assert_string_equal(json_string_value(kept), "made while attached, not while parsing");
+    json_decref(kept);
+    /* Without an arena, parsing is plain malloc. */
+    json_t *v = json_parse_body("[1]", 3, NULL, 0);
+    assert_int_equal(json_array_size(v), 1);
+    json_decref(v);
+    buf_free(&big);
+}
+
 static void test_parse_body(void **state)
 {
     (void)state;
@@ -493,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_dump_nul_bytes),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_parse_body),
+        cmocka_unit_test(test_parse_in_arena),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
