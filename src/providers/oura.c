@@ -37,7 +37,7 @@
 #define HEARTRATE_WINDOW_DAYS 30 /* the longest span Oura accepts */
 /* Pages of heart rate alive at once (each up to 30 days of samples, about
  * 6 MB parsed): two keep the store busy while the next one arrives. */
-#define HEARTRATE_PAGES_AHEAD 2
+#define HEARTRATE_PAGES_AHEAD 3
 #define EARLIEST_MARGIN_DAYS 7   /* other collections may start a little before activity */
 
 static const struct config_key oura_keys[] = {

@@ -36,7 +36,7 @@ static const struct config_key withings_keys[] = {
     {"base_url", CFG_URL, "https://wbsapi.withings.net", 0, 0, "host root holding /measure, /v2/measure, /v2/sleep, /v2/oauth2"},
     {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
     {"sleep_detail", CFG_BOOL, "true", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
-    {"max_concurrency", CFG_INT, "2", 1, 64, "parallel requests to this provider"},
+    {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
 
@@ -863,6 +863,9 @@ const struct provider withings_provider = {
     .name = "withings",
     .title = "Withings",
     .auth = AUTH_OAUTH2,
+    /* The listings are independent (offset paging keeps each one a chain):
+     * side by side, within max_concurrency and the 120 a minute. */
+    .parallel_resources = true,
     .config_keys = withings_keys,
     .resources = withings_resources,
     .authenticate = withings_authenticate,
