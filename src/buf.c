@@ -39,7 +39,9 @@ int buf_grow(struct buf *b, size_t extra)
         return -1;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 64;
+    /* A fresh buffer gets what it is first asked for (a body of known
+     * length fits exactly); one that grows doubles. */
+    size_t cap = b->cap ? b->cap : need > 64 ? need : 64;
     while (cap < need)
         cap *= 2;
     char *p = b->cap ? realloc(b->data, cap) : malloc(cap);
@@ -50,6 +52,17 @@ int buf_grow(struct buf *b, size_t extra)
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+void buf_shrink(struct buf *b)
+{
+    if (!b->cap || b->cap == b->len + 1)
+        return;
+    char *p = realloc(b->data, b->len + 1);
+    if (p) {
+        b->data = p;
+        b->cap = b->len + 1;
+    }
 }
 
 int buf_add(struct buf *b, const void *data, size_t n)

@@ -39,6 +39,8 @@ static inline int buf_reserve(struct buf *b, size_t n)
         return 0;
     return buf_grow(b, n);
 }
+/* Gives back the memory beyond the contents (for a buffer kept a while). */
+void buf_shrink(struct buf *b);
 /* Returns the malloc'ed string (caller frees) and leaves b empty. */
 char *buf_detach(struct buf *b);
 

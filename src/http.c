@@ -221,7 +221,17 @@ static int rate_limit_wait(struct http_client *c, struct hs_error *err)
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-    struct buf *b = arg;
+    struct http_response *resp = arg;
+    struct buf *b = &resp->body;
+    if (b->len == 0) {
+        /* Room for the whole body at once: a page of months of samples
+         * would otherwise end in a buffer up to twice its size. */
+        char *length = http_response_header(resp, "content-length");
+        long long want = length ? strtoll(length, NULL, 10) : 0;
+        free(length);
+        if (want > 0 && want <= HTTP_MAX_BODY)
+            buf_grow(b, (size_t)want);
+    }
     return buf_add(b, data, size * n) < 0 ? 0 : size * n;
 }
 
@@ -302,7 +312,7 @@ static void set_options(CURL *h, const struct http_request *req, struct curl_sli
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->headers);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);

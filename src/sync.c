@@ -27,13 +27,16 @@ struct sync_runner {
 /* One queued change of a page.  Its strings live in the task's `text`
  * buffer (one allocation for the whole page, not six per record), named by
  * offset because the buffer moves as it grows; NO_TEXT stands for NULL. */
-#define NO_TEXT ((size_t)-1)
+#define NO_TEXT UINT32_MAX
+/* A queue's text stays below this, so 32-bit offsets do (pages are capped
+ * far lower; a commit empties the queue). */
+#define QUEUE_TEXT_LIMIT ((size_t)1 << 30)
 struct pending_op {
     bool is_delete;
-    size_t resource;
-    size_t record_id;
-    size_t start_time, end_time, source_updated_at;
-    size_t payload_json;
+    uint32_t resource;
+    uint32_t record_id;
+    uint32_t start_time, end_time, source_updated_at;
+    uint32_t payload_json;
 };
 
 struct task_state {
@@ -341,6 +344,12 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+static void queue_text_init(struct buf *text)
+{
+    buf_init(text);
+    text->limit = QUEUE_TEXT_LIMIT;
+}
+
 static struct pending_op *new_op(struct task *t, struct hs_error *err)
 {
     struct task_state *ts = state_of(t);
@@ -359,17 +368,17 @@ static struct pending_op *new_op(struct task *t, struct hs_error *err)
 
 /* Appends s (NUL included) to the task's text; its offset, or NO_TEXT for
  * NULL or when memory ran out (*failed set). */
-static size_t add_text(struct task_state *ts, const char *s, bool *failed)
+static uint32_t add_text(struct task_state *ts, const char *s, bool *failed)
 {
     if (!s)
         return NO_TEXT;
-    size_t at = ts->text.len;
+    uint32_t at = (uint32_t)ts->text.len;
     if (buf_add(&ts->text, s, strlen(s) + 1) < 0)
         *failed = true;
     return at;
 }
 
-static const char *text_at(const struct task_state *ts, size_t offset)
+static const char *text_at(const struct task_state *ts, uint32_t offset)
 {
     return offset == NO_TEXT ? NULL : ts->text.data + offset;
 }
@@ -414,7 +423,7 @@ int task_put_in(struct task *t, const char *resource, const char *record_id,
     op.start_time = add_text(ts, start_time, &failed);
     op.end_time = add_text(ts, end_time, &failed);
     op.source_updated_at = add_text(ts, source_updated_at, &failed);
-    op.payload_json = ts->text.len;
+    op.payload_json = (uint32_t)ts->text.len;
     /* The payload is serialised straight into the page's text. */
     if (failed || json_dump_python(payload, false, &ts->text) < 0 ||
         buf_add(&ts->text, "", 1) < 0) {
@@ -699,7 +708,7 @@ static int job_task_init(struct task *jt, struct task *t, struct fetch_ahead *f,
     struct task_state *ts = calloc(1, sizeof *ts);
     if (!ts)
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    buf_init(&ts->text);
+    queue_text_init(&ts->text);
     ts->is_job = true;
     ts->parse_lock = &f->parse_lock;
     ts->arena = &f->arena;
@@ -722,12 +731,15 @@ static void job_task_free(struct task *jt)
 static void take_queue(struct task *jt, struct queued_page *q)
 {
     struct task_state *ts = state_of(jt);
-    q->ops = ts->ops;
+    /* It may wait a while for the task's thread: no slack kept. */
+    buf_shrink(&ts->text);
+    struct pending_op *fit = ts->n_ops ? realloc(ts->ops, ts->n_ops * sizeof *fit) : NULL;
+    q->ops = fit ? fit : ts->ops;
     q->n_ops = ts->n_ops;
     q->text = ts->text;
     ts->ops = NULL;
     ts->n_ops = ts->cap_ops = 0;
-    buf_init(&ts->text);
+    queue_text_init(&ts->text);
 }
 
 /* Whether job i may request a page now (f->lock held). */
@@ -854,11 +866,11 @@ static int merge_queued(struct task *t, struct queued_page *q, struct hs_error *
         if (!op)
             return -1;
         *op = q->ops[k];
-        size_t *fields[] = {&op->resource,   &op->record_id,         &op->start_time,
-                            &op->end_time,   &op->source_updated_at, &op->payload_json};
+        uint32_t *fields[] = {&op->resource,   &op->record_id,         &op->start_time,
+                              &op->end_time,   &op->source_updated_at, &op->payload_json};
         for (size_t j = 0; j < sizeof fields / sizeof fields[0]; j++)
             if (*fields[j] != NO_TEXT)
-                *fields[j] += base;
+                *fields[j] += (uint32_t)base;
         if (mark_seen(t, op, err) < 0)
             return -1;
     }
@@ -1096,7 +1108,7 @@ static int task_init(struct task *t, struct provider_run *run, const struct reso
     if (!ts)
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
     t->priv = ts;
-    buf_init(&ts->text);
+    queue_text_init(&ts->text);
     struct sync_runner *r = run->runner;
     pthread_mutex_lock(&r->store_lock);
     int rc = store_get_state(r->store, run->provider->name, res->name, &t->state, err);

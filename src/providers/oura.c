@@ -37,7 +37,10 @@
 #define HEARTRATE_WINDOW_DAYS 30 /* the longest span Oura accepts */
 /* Pages of heart rate alive at once (each up to 30 days of samples, about
  * 6 MB parsed): two keep the store busy while the next one arrives. */
-#define HEARTRATE_PAGES_AHEAD 3
+#define HEARTRATE_PAGES_AHEAD 2
+/* Pages of a day-filed collection alive at once: the collections run side
+ * by side and share the provider's requests, so two each keep them busy. */
+#define WINDOW_PAGES_AHEAD 2
 #define EARLIEST_MARGIN_DAYS 7   /* other collections may start a little before activity */
 
 static const struct config_key oura_keys[] = {
@@ -630,7 +633,7 @@ static int sync_by_date(struct task *t, struct hs_error *err)
             rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
     }
     if (rc == 0)
-        rc = task_fetch_ahead(t, w.urls, w.n, run_max_concurrency(t->run), next_page_url,
+        rc = task_fetch_ahead(t, w.urls, w.n, WINDOW_PAGES_AHEAD, next_page_url,
                               put_window_page, window_done, &w, err);
     free_windows(&w);
     return rc;
