@@ -175,9 +175,11 @@ static int parse_args(int argc, char **argv, struct parsed *p, char **rest)
 
 int main(int argc, char **argv)
 {
-    /* Fetching threads come and go; one malloc arena each would keep their
-     * freed pages and multiply the peak memory. */
-    mallopt(M_ARENA_MAX, 2);
+    /* Fetching threads come and go; an arena each (or even two in all)
+     * would keep their freed pages and multiply the peak memory.  The JSON
+     * of pages is parsed into arenas of our own, so one malloc arena no
+     * longer means contention. */
+    mallopt(M_ARENA_MAX, 1);
     /* Page bodies and queues are large and short-lived: map them on their
      * own, so that freeing one returns it (the dynamic threshold would move
      * them into the arenas, where they fragment and the peak only grows). */
