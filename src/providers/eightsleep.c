@@ -519,7 +519,8 @@ static int sync_devices(struct task *t, struct hs_error *err)
     }
     if (finish_snapshot(t, err) < 0)
         return -1;
-    qsort(a->users.v, a->users.n, sizeof *a->users.v, cmp_str);
+    if (a->users.n > 1) /* qsort may not be handed the NULL of an empty list */
+        qsort(a->users.v, a->users.n, sizeof *a->users.v, cmp_str);
     a->devices_ok = true;
     return 0;
 }
