@@ -598,9 +598,14 @@ static void install_allocator(void)
     json_set_alloc_funcs(page_malloc, page_free);
 }
 
-void json_arena_attach(struct json_arena *a)
+void json_init(void)
 {
     pthread_once(&alloc_once, install_allocator);
+}
+
+void json_arena_attach(struct json_arena *a)
+{
+    json_init();
     attached = a;
 }
 

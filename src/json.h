@@ -49,6 +49,9 @@ struct json_arena {
     struct json_arena_block *current; /* the one being filled */
     bool parsing;
 };
+/* Installs the allocator arenas need (once; call before threads start,
+ * json_arena_attach also does it). */
+void json_init(void);
 /* Attaches a (zeroed) arena to the calling thread, or detaches with NULL. */
 void json_arena_attach(struct json_arena *a);
 /* Frees every block (the trees in them are gone); the arena can be reused. */

@@ -1,6 +1,7 @@
 /* health-sync: entry point.  Global options, the command table, exit codes. */
 #include "cmd.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 
 #include <malloc.h>
@@ -196,6 +197,7 @@ int main(int argc, char **argv)
         rc = p.help ? EXIT_OK : EXIT_USAGE;
     } else if (rc == 0) {
         log_init((enum log_level)p.verbosity);
+        json_init(); /* before any thread: jansson's allocator is process-wide */
         install_signal_handlers();
         if (http_global_init() < 0) {
             log_error("cannot initialise libcurl");
