@@ -808,8 +808,12 @@ static void fetch_job_pages(struct fetch_ahead *f, size_t i)
         pthread_mutex_lock(&f->lock);
         while (!f->stop && !may_request(f, i))
             pthread_cond_wait(&f->changed, &f->lock);
-        f->alive++;
+        bool stopping = f->stop;
+        if (!stopping)
+            f->alive++;
         pthread_mutex_unlock(&f->lock);
+        if (stopping)
+            break;
         rc = fetch_one_page(f, i, &jt, &url);
     }
     free(url);
