@@ -650,7 +650,8 @@ void task_progress(struct task *t, const char *fmt, ...)
  * not the JSON tree (a month of heart rate is 6 MB parsed, 2 MB queued).
  * The task's thread takes the queues in order, and commits in job_done. */
 
-#define FETCH_AHEAD_PAGES 8 /* pages a job may hold before its consumer takes them */
+#define FETCH_AHEAD_PAGES 8 /* pages the job being merged may hold before it is taken */
+#define FETCH_BUFFER_BYTES ((size_t)4 << 20) /* queued pages a listing may hold, about */
 
 /* One page's changes, queued on a fetching thread. */
 struct queued_page {
@@ -686,11 +687,16 @@ struct fetch_ahead {
     pthread_mutex_t parse_lock;
     struct json_arena arena;
     size_t next_job, consumed;
-    /* Pages requested or queued and not yet merged: at most `ahead`, so
-     * that memory stays flat however far ahead the network could run (the
-     * job being merged in order may always go on, or it could wait for
-     * pages that only it would free). */
-    size_t alive;
+    /* Pages requested or queued and not yet merged: at most `ahead` in
+     * flight, and their queues within FETCH_BUFFER_BYTES (judged by the
+     * pages so far),
+     * so that memory stays flat however far ahead the network could run
+     * and small pages still get many requests in flight.  The job being
+     * merged in order may always go on, or it could wait for pages that
+     * only it would free. */
+    size_t alive, in_flight;
+    size_t queued_bytes;           /* of the pages waiting to be merged */
+    size_t seen_pages, seen_bytes; /* every page queued so far */
     bool stop;
 };
 
@@ -746,9 +752,17 @@ static void take_queue(struct task *jt, struct queued_page *q)
 static bool may_request(const struct fetch_ahead *f, size_t i)
 {
     const struct fetch_job *job = &f->jobs[i];
-    if (job->n_pages - job->taken >= FETCH_AHEAD_PAGES)
+    if (f->in_order && i == f->consumed)
+        return job->n_pages - job->taken < FETCH_AHEAD_PAGES;
+    /* The others may run as far ahead as memory allows: a window of many
+     * small pages is a chain that only runs beside the others if it can
+     * queue what it fetched. */
+    if (f->in_flight >= f->ahead)
         return false;
-    return f->alive < f->ahead || (f->in_order && i == f->consumed);
+    if (!f->seen_pages) /* how large pages are is not known yet */
+        return f->in_flight < 2;
+    size_t typical = f->seen_bytes / f->seen_pages;
+    return f->queued_bytes + (f->in_flight + 1) * typical <= FETCH_BUFFER_BYTES;
 }
 
 /* Appends a page's queue to the job (f->lock held). */
@@ -786,12 +800,19 @@ static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char
     if (rc == 0)
         take_queue(jt, &q);
     pthread_mutex_lock(&f->lock);
+    f->in_flight--;
+    size_t bytes = q.text.len;
     if (rc == 0 && add_queued(job, &q) < 0) {
         queued_page_free(&q);
         rc = -1;
     }
-    if (rc < 0)
+    if (rc < 0) {
         f->alive--;
+    } else {
+        f->queued_bytes += bytes;
+        f->seen_pages++;
+        f->seen_bytes += bytes;
+    }
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
     return rc;
@@ -809,8 +830,10 @@ static void fetch_job_pages(struct fetch_ahead *f, size_t i)
         while (!f->stop && !may_request(f, i))
             pthread_cond_wait(&f->changed, &f->lock);
         bool stopping = f->stop;
-        if (!stopping)
+        if (!stopping) {
             f->alive++;
+            f->in_flight++;
+        }
         pthread_mutex_unlock(&f->lock);
         if (stopping)
             break;
@@ -884,10 +907,12 @@ static int merge_queued(struct task *t, struct queued_page *q, struct hs_error *
 /* Merges a taken page and frees it; its place in memory is free again. */
 static int consume_page(struct fetch_ahead *f, struct queued_page *q, struct hs_error *err)
 {
+    size_t bytes = q->text.len;
     int rc = merge_queued(f->task, q, err);
     queued_page_free(q);
     pthread_mutex_lock(&f->lock);
     f->alive--;
+    f->queued_bytes -= bytes;
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
     return rc;

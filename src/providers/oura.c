@@ -35,9 +35,6 @@
 #define DAY 86400
 #define WINDOW_DAYS 365          /* span of one day-filed request */
 #define HEARTRATE_WINDOW_DAYS 30 /* the longest span Oura accepts */
-/* Pages of heart rate alive at once (each up to 30 days of samples, about
- * 6 MB parsed): two keep the store busy while the next one arrives. */
-#define HEARTRATE_PAGES_AHEAD 2
 /* Pages of a day-filed collection alive at once: the collections run side
  * by side and share the provider's requests, so two each keep them busy. */
 #define WINDOW_PAGES_AHEAD 2
@@ -714,41 +711,140 @@ static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *a
 static int heartrate_window_done(struct task *t, size_t job, void *arg, struct hs_error *err)
 {
     const struct heartrate_windows *w = arg;
-    task_progress(t, "window %zu of %zu (to %.10s): %zu samples", job + 1, w->n, w->ends[job],
-                  task_queued(t));
+    task_progress(t, "window %zu of %zu (to %.16s): %zu samples", job + 2, w->n + 1,
+                  w->ends[job], task_queued(t)); /* window 1 came first, alone */
     return task_commit(t, w->ends[job], NULL, err);
 }
 
-/* 30-day windows (Oura rejects longer ones), fetched a few at a time. */
+/* What the first window showed: how many pages, and from when to when
+ * its samples ran. */
+struct first_window {
+    int pages;
+    long samples;
+    time_t first, last;
+};
+
+static int put_heartrate_noted(struct task *t, json_t *sample, void *arg, struct hs_error *err)
+{
+    struct first_window *fw = arg;
+    time_t at;
+    const char *ts = json_string_value(JSON_FIRST(sample, "timestamp", "time", "datetime"));
+    if (ts && time_parse(ts, &at) == 0) {
+        if (!fw->samples || at < fw->first)
+            fw->first = at;
+        if (!fw->samples || at > fw->last)
+            fw->last = at;
+        fw->samples++;
+    }
+    long unused = 0;
+    return put_heartrate(t, sample, &unused, err);
+}
+
+/* The first window, page after page, committed with its end. */
+static int first_heartrate_window(struct task *t, const char *url, const char *end_iso,
+                                  struct first_window *fw, struct hs_error *err)
+{
+    memset(fw, 0, sizeof *fw);
+    char *page_url = strdup(url);
+    int rc = page_url ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    while (rc == 0 && page_url) {
+        json_t *reply = NULL;
+        rc = task_get_json(t, page_url, &reply, err);
+        if (rc == 0)
+            rc = each_document(t, reply, put_heartrate_noted, fw, err);
+        char *next = rc == 0 ? next_page_url(page_url, reply, NULL) : NULL;
+        json_decref(reply);
+        free(page_url);
+        page_url = next;
+        fw->pages++;
+    }
+    free(page_url);
+    if (rc == 0) {
+        task_progress(t, "window 1 (to %.10s): %zu samples", end_iso, task_queued(t));
+        rc = task_commit(t, end_iso, NULL, err);
+    }
+    return rc;
+}
+
+/* Windows after the first: 30 days (the longest Oura accepts), or, when
+ * the first took several pages, the time one page held on average (its
+ * samples' span over its pages), less a tenth for denser stretches, in
+ * whole hours,
+ * so that each later window is one request and they can all be fetched
+ * side by side (a window of many pages is a chain of requests one after
+ * another). */
+static time_t heartrate_span(time_t first_span, int pages)
+{
+    time_t span = (time_t)HEARTRATE_WINDOW_DAYS * DAY;
+    if (pages <= 1 || first_span <= 0)
+        return span;
+    time_t fit = first_span / pages;
+    fit -= fit / 10;
+    fit -= fit % 3600;
+    return fit < 3600 ? 3600 : fit < span ? fit : span;
+}
+
+static char *heartrate_url(const char *base, time_t lo, time_t hi, char end_iso[TIME_ISO_LEN])
+{
+    char a[TIME_ISO_LEN];
+    time_format_iso(lo, a);
+    time_format_iso(hi, end_iso);
+    struct buf url = BUF_INIT;
+    buf_adds(&url, base);
+    http_url_add_param(&url, "start_datetime", a);
+    http_url_add_param(&url, "end_datetime", end_iso);
+    return buf_detach(&url);
+}
+
+static void free_heartrate_windows(struct heartrate_windows *w)
+{
+    for (size_t i = 0; w->urls && i < w->n; i++)
+        free(w->urls[i]);
+    free(w->urls);
+    free(w->ends);
+}
+
+/* The windows from..end, `span` each, fetched side by side. */
+static int rest_of_heartrate(struct task *t, const char *base, time_t from, time_t end,
+                             time_t span, struct hs_error *err)
+{
+    if (from >= end)
+        return 0;
+    size_t n = (size_t)((end - from + span - 1) / span);
+    struct heartrate_windows w = {calloc(n, sizeof *w.urls), calloc(n, sizeof *w.ends), n};
+    int rc = w.urls && w.ends ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        time_t lo = from + (time_t)i * span, hi = lo + span < end ? lo + span : end;
+        if (!(w.urls[i] = heartrate_url(base, lo, hi, w.ends[i])))
+            rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    }
+    if (rc == 0)
+        rc = task_fetch_ahead(t, w.urls, n, run_max_concurrency(t->run), next_page_url,
+                              put_heartrate_page, heartrate_window_done, &w, err);
+    free_heartrate_windows(&w);
+    return rc;
+}
+
+/* Windows of at most 30 days (Oura rejects longer ones): the first one
+ * listed alone, the rest sized by it and fetched side by side. */
 static int sync_heartrate(struct task *t, struct hs_error *err)
 {
     time_t end = t->run->now, start = heartrate_start(t);
-    size_t n = (size_t)((end - start + HEARTRATE_WINDOW_DAYS * DAY - 1) /
-                        (HEARTRATE_WINDOW_DAYS * DAY));
-    if (n == 0)
-        n = 1;
-    struct heartrate_windows w = {calloc(n, sizeof *w.urls), calloc(n, sizeof *w.ends), n};
+    time_t first_end = start + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
+    if (first_end > end)
+        first_end = end;
     char *base = collection_url(t->run, "heartrate");
-    int rc = w.urls && w.ends && base ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        time_t lo = start + (time_t)i * HEARTRATE_WINDOW_DAYS * DAY;
-        time_t hi = lo + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
-        char a[TIME_ISO_LEN];
-        time_format_iso(lo < end ? lo : end, a);
-        time_format_iso(hi < end ? hi : end, w.ends[i]);
-        struct buf url = BUF_INIT;
-        buf_adds(&url, base);
-        http_url_add_param(&url, "start_datetime", a);
-        http_url_add_param(&url, "end_datetime", w.ends[i]);
-        w.urls[i] = buf_detach(&url);
-    }
+    if (!base)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    char first_iso[TIME_ISO_LEN];
+    char *url = heartrate_url(base, start < end ? start : end, first_end, first_iso);
+    struct first_window fw;
+    int rc = url ? first_heartrate_window(t, url, first_iso, &fw, err)
+                 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    free(url);
     if (rc == 0)
-        rc = task_fetch_ahead(t, w.urls, n, HEARTRATE_PAGES_AHEAD, next_page_url,
-                              put_heartrate_page, heartrate_window_done, &w, err);
-    for (size_t i = 0; w.urls && i < n; i++)
-        free(w.urls[i]);
-    free(w.urls);
-    free(w.ends);
+        rc = rest_of_heartrate(t, base, first_end, end,
+                               heartrate_span(fw.last - fw.first, fw.pages), err);
     free(base);
     return rc;
 }
