@@ -651,7 +651,8 @@ void task_progress(struct task *t, const char *fmt, ...)
  * The task's thread takes the queues in order, and commits in job_done. */
 
 #define FETCH_AHEAD_PAGES 8 /* pages the job being merged may hold before it is taken */
-#define FETCH_BUFFER_BYTES ((size_t)4 << 20) /* queued pages a listing may hold, about */
+/* Queued pages a listing may hold, about, per request it may have in flight. */
+#define FETCH_BUFFER_PER_REQUEST ((size_t)256 << 10)
 
 /* One page's changes, queued on a fetching thread. */
 struct queued_page {
@@ -688,8 +689,8 @@ struct fetch_ahead {
     struct json_arena arena;
     size_t next_job, consumed;
     /* Pages requested or queued and not yet merged: at most `ahead` in
-     * flight, and their queues within FETCH_BUFFER_BYTES (judged by the
-     * pages so far),
+     * flight, and their queues within a budget (judged by the pages so
+     * far, see may_request),
      * so that memory stays flat however far ahead the network could run
      * and small pages still get many requests in flight.  The job being
      * merged in order may always go on, or it could wait for pages that
@@ -762,7 +763,10 @@ static bool may_request(const struct fetch_ahead *f, size_t i)
     if (!f->seen_pages) /* how large pages are is not known yet */
         return f->in_flight < 2;
     size_t typical = f->seen_bytes / f->seen_pages;
-    return f->queued_bytes + (f->in_flight + 1) * typical <= FETCH_BUFFER_BYTES;
+    size_t budget = f->ahead * FETCH_BUFFER_PER_REQUEST;
+    if (budget < 3 * typical)
+        budget = 3 * typical; /* big pages: still two coming beside one queued */
+    return f->queued_bytes + (f->in_flight + 1) * typical <= budget;
 }
 
 /* Appends a page's queue to the job (f->lock held). */
