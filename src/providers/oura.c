@@ -354,13 +354,16 @@ static int each_document(struct task *t, json_t *reply, document_fn fn, void *ar
 }
 
 /* Every page of `url` (repeated with next_token until it is absent or
- * empty); commits after each page when commit_pages. */
+ * empty); commits after each page when commit_pages; counts the pages in
+ * *pages when not NULL. */
 static int list_all(struct task *t, const char *url, bool commit_pages, document_fn fn, void *arg,
-                    struct hs_error *err)
+                    int *pages, struct hs_error *err)
 {
     char *next = NULL;
     int rc = 0;
     do {
+        if (pages)
+            ++*pages;
         struct buf page = BUF_INIT;
         buf_adds(&page, url);
         if (next)
@@ -441,7 +444,7 @@ static int sync_personal_info(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "personal_info");
     long count = 0;
-    int rc = list_all(t, url, false, put_personal_info, &count, err);
+    int rc = list_all(t, url, false, put_personal_info, &count, NULL, err);
     free(url);
     return rc < 0 ? -1 : commit_now(t, err);
 }
@@ -452,7 +455,7 @@ static int sync_ring_configuration(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "ring_configuration");
     long count = 0;
-    int rc = list_all(t, url, true, put_document, &count, err);
+    int rc = list_all(t, url, true, put_document, &count, NULL, err);
     free(url);
     if (rc == 0)
         rc = task_sweep(t, NULL, NULL, err);
@@ -500,7 +503,7 @@ static time_t probe_earliest_day(struct task *t, time_t start_date)
         char *url = window_url(t->run, "daily_activity", lo, hi < today ? hi : today);
         struct hs_error err = HS_ERROR_INIT;
         time_t earliest = today + DAY;
-        int rc = list_all(t, url, false, note_earliest_day, &earliest, &err);
+        int rc = list_all(t, url, false, note_earliest_day, &earliest, NULL, &err);
         free(url);
         if (rc < 0) {
             log_debug("oura: cannot find the earliest day with data (%s); starting at start_date",
@@ -745,25 +748,10 @@ static int first_heartrate_window(struct task *t, const char *url, const char *e
                                   struct first_window *fw, struct hs_error *err)
 {
     memset(fw, 0, sizeof *fw);
-    char *page_url = strdup(url);
-    int rc = page_url ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    while (rc == 0 && page_url) {
-        json_t *reply = NULL;
-        rc = task_get_json(t, page_url, &reply, err);
-        if (rc == 0)
-            rc = each_document(t, reply, put_heartrate_noted, fw, err);
-        char *next = rc == 0 ? next_page_url(page_url, reply, NULL) : NULL;
-        json_decref(reply);
-        free(page_url);
-        page_url = next;
-        fw->pages++;
-    }
-    free(page_url);
-    if (rc == 0) {
-        task_progress(t, "window 1 (to %.10s): %zu samples", end_iso, task_queued(t));
-        rc = task_commit(t, end_iso, NULL, err);
-    }
-    return rc;
+    if (list_all(t, url, false, put_heartrate_noted, fw, &fw->pages, err) < 0)
+        return -1;
+    task_progress(t, "window 1 (to %.10s): %zu samples", end_iso, task_queued(t));
+    return task_commit(t, end_iso, NULL, err);
 }
 
 /* Windows after the first: 30 days (the longest Oura accepts), or, when
