@@ -178,21 +178,44 @@ static double fault_roll(void)
     return v;
 }
 
-/* Real services' error bursts end: the same path never fails more than
- * MAX_FAULTS_IN_A_ROW times in a row (unless every request fails), so a
- * client that retries as it should always gets through: tests stay
- * deterministic in outcome. */
+/* Real services' error bursts end: the same request (path, query and
+ * body) never fails more than MAX_FAULTS_IN_A_ROW times in a row (unless
+ * every request fails), so a client that retries as it should always gets
+ * through, however many other requests to that path it has in flight:
+ * tests stay deterministic in outcome. */
 #define MAX_FAULTS_IN_A_ROW 2
-static unsigned char faults_in_a_row[1024];
+#define FAULT_SLOTS 65536
+static unsigned char faults_in_a_row[FAULT_SLOTS];
 
-static bool fault_allowed(const char *path, bool fault)
+static unsigned hash_add(unsigned h, const char *s)
+{
+    for (; s && *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h * 33 + '&';
+}
+
+static enum MHD_Result hash_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    unsigned *h = cls;
+    *h = hash_add(hash_add(*h, key), value);
+    return MHD_YES;
+}
+
+/* Which request this is, whatever else is in flight to the same path. */
+static unsigned request_hash(const struct fake_request *req)
+{
+    unsigned h = hash_add(5381, req->full_path);
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, hash_arg, &h);
+    return hash_add(h, req->body);
+}
+
+static bool fault_allowed(unsigned h, bool fault)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    unsigned h = 5381;
-    for (const char *p = path; *p; p++)
-        h = h * 33 + (unsigned char)*p;
     pthread_mutex_lock(&lock);
-    unsigned char *n = &faults_in_a_row[h % 1024];
+    unsigned char *n = &faults_in_a_row[h % FAULT_SLOTS];
     bool allowed = fault && *n < MAX_FAULTS_IN_A_ROW;
     *n = allowed ? (unsigned char)(*n + 1) : 0;
     pthread_mutex_unlock(&lock);
@@ -200,13 +223,13 @@ static bool fault_allowed(const char *path, bool fault)
 }
 
 /* Returns true when a fault was injected into resp. */
-static bool inject_fault(const char *path, struct fake_response *resp)
+static bool inject_fault(const struct fake_request *req, struct fake_response *resp)
 {
     double r = fault_roll();
     double total = fake_opt.drop_rate + fake_opt.error_rate + fake_opt.rate429 +
                    fake_opt.garbage_rate;
     /* A rate of 1 is a service that is simply broken: no end to the burst. */
-    if (total < 1 && !fault_allowed(path, r < total))
+    if (total < 1 && !fault_allowed(request_hash(req), r < total))
         return false;
     if (r < fake_opt.drop_rate) {
         resp->drop = true;
@@ -250,7 +273,7 @@ static void dispatch(struct fake_request *req, struct fake_response *resp)
     }
     if (fake_opt.latency_ms > 0)
         usleep((useconds_t)fake_opt.latency_ms * 1000);
-    if (inject_fault(req->full_path, resp))
+    if (inject_fault(req, resp))
         return;
     for (const struct fake_provider *const *f = fakes; *f; f++) {
         size_t n = strlen((*f)->prefix);
