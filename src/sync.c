@@ -1063,6 +1063,12 @@ static int task_fetch(struct fetch_ahead *f, struct hs_error *err)
     return rc;
 }
 
+char *task_single_page(const char *url, const json_t *page, void *arg)
+{
+    (void)url, (void)page, (void)arg;
+    return NULL;
+}
+
 static int start_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
                        next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                        void *arg, struct hs_error *err)

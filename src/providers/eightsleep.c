@@ -635,12 +635,6 @@ struct trends_pass {
     char today[TIME_DATE_LEN];
 };
 
-static char *no_next_page(const char *url, const json_t *page, void *arg)
-{
-    (void)url, (void)page, (void)arg;
-    return NULL;
-}
-
 /* One user's window, on a fetching thread: its nights queued. */
 static int put_trends_page(struct task *jt, size_t job, json_t *reply, void *arg,
                            struct hs_error *err)
@@ -741,7 +735,7 @@ static int sync_trends(struct task *t, struct hs_error *err)
         p.urls[j] = trends_url(t, a->users.v[j % a->users.n], p.from[j / a->users.n],
                                p.to[j / a->users.n], tz);
     if (rc == 0)
-        rc = task_fetch_ahead(t, p.urls, jobs, run_max_concurrency(t->run), no_next_page,
+        rc = task_fetch_ahead(t, p.urls, jobs, run_max_concurrency(t->run), task_single_page,
                               put_trends_page, trends_window_done, &p, err);
     free_trends_pass(&p);
     return rc;

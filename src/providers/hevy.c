@@ -209,12 +209,6 @@ static int workouts_page_done(struct task *t, size_t job, void *arg, struct hs_e
     return commit_workouts_page(t, l, l->first_page + (int)job, latest, err);
 }
 
-static char *no_next_page(const char *url, const json_t *page, void *arg)
-{
-    (void)url, (void)page, (void)arg;
-    return NULL;
-}
-
 /* The first page tells page_count; the others are fetched side by side. */
 static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struct hs_error *err)
 {
@@ -246,7 +240,7 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
     }
     l->first_page++; /* job 0 of the rest is the page after the first */
     if (rc == 0)
-        rc = task_fetch_ahead(t, urls, n, run_max_concurrency(t->run), no_next_page,
+        rc = task_fetch_ahead(t, urls, n, run_max_concurrency(t->run), task_single_page,
                               put_workouts_page, workouts_page_done, l, err);
     for (size_t i = 0; i < n; i++) {
         free(urls[i]);

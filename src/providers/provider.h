@@ -134,10 +134,13 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
  * the calling task in job order (task_fetch_ahead) or as they come, each
  * job's own in order (task_fetch_any_order), and after a job's last page
  * job_done runs on the calling thread: commit there (task_queued tells how
- * much is queued).  At most `ahead` pages are requested or waiting at once,
- * so memory stays bounded.  next_url and on_page run on the fetching
- * threads: they may only read `arg`, or write what belongs to their job. */
+ * much is queued).  At most `ahead` requests are in flight, and the
+ * queued pages stay within a small budget, so memory stays bounded.
+ * next_url and on_page run on the fetching threads: they may only read
+ * `arg`, or write what belongs to their job. */
 typedef char *(*next_url_fn)(const char *url, const json_t *page, void *arg);
+/* A next_url for listings whose jobs are one page each. */
+char *task_single_page(const char *url, const json_t *page, void *arg);
 typedef int (*fetched_page_fn)(struct task *jt, size_t job, json_t *page, void *arg,
                                struct hs_error *err);
 typedef int (*job_done_fn)(struct task *t, size_t job, void *arg, struct hs_error *err);
