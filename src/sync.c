@@ -52,6 +52,7 @@ struct task_state {
     bool is_job; /* a fetching thread's queue (see task_fetch_ahead): no commits */
     pthread_mutex_t *parse_lock; /* a job's: held from a page's parse until it is queued */
     struct json_arena *arena;    /* a job's: where its pages are parsed */
+    bool ahead_of_need;          /* a job's next request: nobody waits for it yet */
     struct run_counts counts;
     char *watermark; /* the current values, carried into every commit */
     char *cursor;
@@ -69,6 +70,7 @@ struct run_state {
     pthread_mutex_t slot_lock;
     pthread_cond_t slot_free;
     size_t in_flight, max_in_flight;
+    size_t needed_waiting; /* waiting for a slot with a consumer waiting on them */
 };
 
 /* ---------------------------------------------------------------- runner */
@@ -259,11 +261,18 @@ static bool is_scope_error(const struct hs_error *e)
     return denied && strcasestr(e->msg, "scope") != NULL;
 }
 
-static void take_slot(struct run_state *st)
+/* A slot for one request.  Requests made ahead of need wait while one that
+ * somebody waits for is waiting: a long listing (a backfill's heart rate)
+ * is not starved by many short ones fetching ahead of their consumers. */
+static void take_slot(struct run_state *st, bool ahead_of_need)
 {
     pthread_mutex_lock(&st->slot_lock);
-    while (st->in_flight >= st->max_in_flight)
+    if (!ahead_of_need)
+        st->needed_waiting++;
+    while (st->in_flight >= st->max_in_flight || (ahead_of_need && st->needed_waiting))
         pthread_cond_wait(&st->slot_free, &st->slot_lock);
+    if (!ahead_of_need)
+        st->needed_waiting--;
     st->in_flight++;
     pthread_mutex_unlock(&st->slot_lock);
 }
@@ -272,15 +281,17 @@ static void give_slot(struct run_state *st)
 {
     pthread_mutex_lock(&st->slot_lock);
     st->in_flight--;
-    pthread_cond_signal(&st->slot_free);
+    pthread_cond_broadcast(&st->slot_free); /* waiters differ in what they wait for */
     pthread_mutex_unlock(&st->slot_lock);
 }
 
 /* One request within the provider's concurrency limit. */
-static int send_in_slot(struct provider_run *run, const struct http_request *req, json_t **out,
+static int send_in_slot(struct task *t, const struct http_request *req, json_t **out,
                         struct hs_error *err)
 {
-    take_slot(run->state);
+    struct provider_run *run = t->run;
+    const struct task_state *ts = t->priv;
+    take_slot(run->state, ts && ts->ahead_of_need);
     int rc = http_send_json(run->http, req, out, err);
     give_slot(run->state);
     return rc;
@@ -300,7 +311,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (use_run_token)
         r.bearer = token;
     struct hs_error first = HS_ERROR_INIT;
-    if (send_in_slot(run, &r, out, &first) == 0)
+    if (send_in_slot(t, &r, out, &first) == 0)
         return 0;
     if (is_scope_error(&first)) {
         first.kind = HS_ERR_SCOPE;
@@ -314,7 +325,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (run_refresh_token(run, token, err) < 0)
         return -1;
     r.bearer = run_access_token(run);
-    return send_in_slot(run, &r, out, err);
+    return send_in_slot(t, &r, out, err);
 }
 
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err)
@@ -378,6 +389,20 @@ static uint32_t add_text(struct task_state *ts, const char *s, bool *failed)
     return at;
 }
 
+/* Like add_text, but a value equal to one already queued for this record
+ * (or to the previous record's resource) shares its text: heart-rate
+ * samples repeat their timestamp as id, start and update time. */
+static uint32_t add_shared_text(struct task_state *ts, const char *s, const uint32_t *earlier,
+                                size_t n_earlier, bool *failed)
+{
+    if (!s || *failed)
+        return add_text(ts, s, failed);
+    for (size_t i = 0; i < n_earlier; i++)
+        if (earlier[i] != NO_TEXT && strcmp(ts->text.data + earlier[i], s) == 0)
+            return earlier[i];
+    return add_text(ts, s, failed);
+}
+
 static const char *text_at(const struct task_state *ts, uint32_t offset)
 {
     return offset == NO_TEXT ? NULL : ts->text.data + offset;
@@ -418,11 +443,13 @@ int task_put_in(struct task *t, const char *resource, const char *record_id,
     size_t mark = ts->text.len;
     bool failed = false;
     struct pending_op op = {.is_delete = false};
-    op.resource = add_text(ts, resource, &failed);
+    uint32_t last_resource = ts->n_ops ? ts->ops[ts->n_ops - 1].resource : NO_TEXT;
+    op.resource = add_shared_text(ts, resource, &last_resource, 1, &failed);
     op.record_id = add_text(ts, record_id, &failed);
-    op.start_time = add_text(ts, start_time, &failed);
-    op.end_time = add_text(ts, end_time, &failed);
-    op.source_updated_at = add_text(ts, source_updated_at, &failed);
+    op.start_time = add_shared_text(ts, start_time, &op.record_id, 1, &failed);
+    uint32_t times[] = {op.record_id, op.start_time};
+    op.end_time = add_shared_text(ts, end_time, times, 2, &failed);
+    op.source_updated_at = add_shared_text(ts, source_updated_at, times, 2, &failed);
     op.payload_json = (uint32_t)ts->text.len;
     /* The payload is serialised straight into the page's text. */
     if (failed || json_dump_python(payload, false, &ts->text) < 0 ||
@@ -764,9 +791,19 @@ static bool may_request(const struct fetch_ahead *f, size_t i)
         return f->in_flight < 2;
     size_t typical = f->seen_bytes / f->seen_pages;
     size_t budget = f->ahead * FETCH_BUFFER_PER_REQUEST;
-    if (budget < 3 * typical)
-        budget = 3 * typical; /* big pages: still two coming beside one queued */
+    if (budget < 4 * typical)
+        budget = 4 * typical; /* big pages: two coming beside one queued, or three */
     return f->queued_bytes + (f->in_flight + 1) * typical <= budget;
+}
+
+/* Whether the task's thread has nothing to merge but what job i fetches
+ * next (f->lock held). */
+static bool consumer_waits_for(const struct fetch_ahead *f, size_t i)
+{
+    if (!f->in_order)
+        return f->queued_bytes == 0;
+    const struct fetch_job *job = &f->jobs[i];
+    return i == f->consumed && job->taken == job->n_pages;
 }
 
 /* Appends a page's queue to the job (f->lock held). */
@@ -837,6 +874,7 @@ static void fetch_job_pages(struct fetch_ahead *f, size_t i)
         if (!stopping) {
             f->alive++;
             f->in_flight++;
+            state_of(&jt)->ahead_of_need = !consumer_waits_for(f, i);
         }
         pthread_mutex_unlock(&f->lock);
         if (stopping)
