@@ -583,7 +583,8 @@ char *http_response_header(const struct http_response *resp, const char *name)
 /* The body of a 2xx reply as JSON: an object or an array (every endpoint
  * we call answers one; an empty body is an error, not {}).  NULL with why
  * filled otherwise. */
-static json_t *json_of_body(const struct http_response *resp, char *why, size_t whylen)
+static json_t *json_of_body(const struct http_request *req, const struct http_response *resp,
+                            bool *stopped, char *why, size_t whylen)
 {
     size_t i = 0;
     while (i < resp->body.len && isspace((unsigned char)resp->body.data[i]))
@@ -592,7 +593,10 @@ static json_t *json_of_body(const struct http_response *resp, char *why, size_t 
         snprintf(why, whylen, "an empty body");
         return NULL;
     }
-    json_t *v = json_parse_body(resp->body.data, resp->body.len, why, whylen);
+    json_t *v = req->items_key
+                    ? json_parse_items(resp->body.data, resp->body.len, req->items_key,
+                                       req->on_item, req->item_arg, stopped, why, whylen)
+                    : json_parse_body(resp->body.data, resp->body.len, why, whylen);
     if (v && !json_is_object(v) && !json_is_array(v)) {
         snprintf(why, whylen, "a JSON %s, not an object or array",
                  json_is_string(v) ? "string" : "scalar");
@@ -618,7 +622,10 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
             if (req->arena)
                 json_arena_attach(req->arena);
         }
-        json_t *v = rc == 0 ? json_of_body(&resp, why, sizeof why) : NULL;
+        bool stopped = false;
+        if (rc == 0 && attempt > 0 && req->on_restart)
+            req->on_restart(req->item_arg);
+        json_t *v = rc == 0 ? json_of_body(req, &resp, &stopped, why, sizeof why) : NULL;
         if (rc == 0 && !v && req->parse_lock) {
             if (req->arena) {
                 json_arena_reset(req->arena);
@@ -634,6 +641,8 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
             *out = v;
             return 0;
         }
+        if (stopped)
+            return hs_error_set(err, HS_ERR_FINAL, "a record of the page was refused");
         char *url = http_redact_url(req->url);
         long delay = attempt + 1 < max ? http_retry_delay_ms(attempt, 0, NULL, time(NULL)) : -1;
         if (delay < 0) {

@@ -48,6 +48,15 @@ struct http_request {
      * to the thread while the lock is held; the caller resets and detaches
      * it before unlocking. */
     struct json_arena *arena;
+    /* http_send_json only: the page's array under items_key is handed to
+     * on_item item by item as it is parsed (json_parse_items), not kept in
+     * *out.  Before a retry, on_restart(item_arg) undoes what the items of
+     * the failed attempt did.  When on_item fails, http_send_json returns
+     * -1 without retrying (on_item keeps its own error). */
+    const char *items_key;
+    json_item_fn on_item;
+    void (*on_restart)(void *item_arg);
+    void *item_arg;
 };
 
 struct http_response {

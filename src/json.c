@@ -643,3 +643,136 @@ json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errle
                  jerr.text);
     return v;
 }
+
+/* ---- streamed pages ---- */
+
+static const char *skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* One JSON value at *p (advanced past it), into the attached arena when
+ * in_arena (and one is attached), else from malloc. */
+static json_t *value_at(const char **p, const char *end, bool in_arena)
+{
+    struct json_arena *a = attached;
+    if (a)
+        a->parsing = in_arena;
+    json_error_t jerr;
+    json_t *v = json_loadb(*p, (size_t)(end - *p),
+                           JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_PRESERVE_ORDER, &jerr);
+    if (a)
+        a->parsing = false;
+    if (v)
+        *p += jerr.position; /* the bytes the value took (set on success too) */
+    return v;
+}
+
+struct item_stream {
+    const char *start, *p, *end;
+    const char *key;
+    json_item_fn on_item;
+    void *arg;
+    bool handed; /* an item went to on_item: no starting over */
+    bool stopped;
+};
+
+/* After a member or item: 1 at ',' (skipped, with the space after it), 0
+ * at `close` (skipped), -1 at anything else. */
+static int after_element(struct item_stream *s, char close)
+{
+    s->p = skip_space(s->p, s->end);
+    if (s->p < s->end && *s->p == ',') {
+        s->p = skip_space(s->p + 1, s->end);
+        return 1;
+    }
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return -1;
+}
+
+/* The array at s->p ('[' seen), item by item; 0, or -1 at bad JSON or when
+ * on_item fails (s->stopped). */
+static int stream_array(struct item_stream *s)
+{
+    s->p = skip_space(s->p + 1, s->end);
+    if (s->p < s->end && *s->p == ']') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        json_t *item = value_at(&s->p, s->end, true);
+        if (!item)
+            return -1;
+        s->handed = true;
+        int rc = s->on_item(item, s->arg);
+        json_decref(item);
+        if (attached)
+            json_arena_reset(attached); /* one item's nodes at a time */
+        if (rc < 0) {
+            s->stopped = true;
+            return -1;
+        }
+        if ((rc = after_element(s, ']')) <= 0)
+            return rc;
+    }
+}
+
+/* The members of the object at s->p ('{' seen) into rest, streaming the
+ * array under s->key; 0 or -1. */
+static int stream_members(struct item_stream *s, json_t *rest)
+{
+    s->p = skip_space(s->p + 1, s->end);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (s->p >= s->end || *s->p != '"')
+            return -1;
+        json_t *name = value_at(&s->p, s->end, false);
+        const char *key = json_string_value(name);
+        s->p = skip_space(s->p, s->end);
+        int rc = key && s->p < s->end && *s->p == ':' ? 0 : -1;
+        if (rc == 0)
+            s->p = skip_space(s->p + 1, s->end);
+        if (rc == 0 && !strcmp(key, s->key) && s->p < s->end && *s->p == '[') {
+            /* Kept as an empty array: the page still says it has a list. */
+            rc = json_object_set_new(rest, key, json_array()) == 0 ? stream_array(s) : -1;
+        } else if (rc == 0) {
+            json_t *v = value_at(&s->p, s->end, false);
+            rc = v && json_object_set_new(rest, key, v) == 0 ? 0 : -1;
+        }
+        json_decref(name);
+        if (rc < 0 || (rc = after_element(s, '}')) <= 0)
+            return rc;
+    }
+}
+
+json_t *json_parse_items(const char *data, size_t len, const char *key, json_item_fn on_item,
+                         void *arg, bool *stopped, char *errbuf, size_t errlen)
+{
+    *stopped = false;
+    data = data ? data : "";
+    struct item_stream s = {data, skip_space(data, data + len), data + len, key, on_item, arg,
+                            false, false};
+    json_t *rest = NULL;
+    if (s.p < s.end && *s.p == '{' && (rest = json_object())) {
+        int rc = stream_members(&s, rest);
+        if (rc == 0 && skip_space(s.p, s.end) == s.end)
+            return rest;
+        json_decref(rest);
+    }
+    *stopped = s.stopped;
+    if (s.stopped)
+        return NULL;
+    if (!s.handed) /* not such a page: parsed whole, errors and all */
+        return json_parse_body(data, len, errbuf, errlen);
+    if (errbuf)
+        snprintf(errbuf, errlen, "invalid JSON at byte %zu of %zu", (size_t)(s.p - data), len);
+    return NULL;
+}

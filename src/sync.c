@@ -53,6 +53,7 @@ struct task_state {
     pthread_mutex_t *parse_lock; /* a job's: held from a page's parse until it is queued */
     struct json_arena *arena;    /* a job's: where its pages are parsed */
     bool ahead_of_need;          /* a job's next request: nobody waits for it yet */
+    struct item_feed *feed;      /* a job's, while its page streams items */
     struct run_counts counts;
     char *watermark; /* the current values, carried into every commit */
     char *cursor;
@@ -297,6 +298,8 @@ static int send_in_slot(struct task *t, const struct http_request *req, json_t *
     return rc;
 }
 
+static void feed_request(struct item_feed *feed, struct http_request *r);
+
 int task_request_json(struct task *t, const struct http_request *req, json_t **out,
                       struct hs_error *err)
 {
@@ -305,6 +308,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (!r.parse_lock && t->priv) {
         r.parse_lock = ((const struct task_state *)t->priv)->parse_lock;
         r.arena = ((const struct task_state *)t->priv)->arena;
+        feed_request(((const struct task_state *)t->priv)->feed, &r);
     }
     const char *token = run_access_token(run);
     bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && token;
@@ -705,6 +709,7 @@ struct fetch_ahead {
     fetched_page_fn on_page;
     job_done_fn job_done;
     void *arg;
+    const struct item_stream_spec *items; /* NULL: pages parsed whole */
     struct fetch_job *jobs;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -821,12 +826,51 @@ static int add_queued(struct fetch_job *job, struct queued_page *q)
     return 0;
 }
 
+/* A streamed page's items, on their way from the parser to on_item. */
+struct item_feed {
+    struct fetch_ahead *f;
+    size_t job;
+    struct task *jt;
+    bool refused;
+    struct hs_error err; /* on_item's, when it refused */
+};
+
+static int feed_item(json_t *item, void *arg)
+{
+    struct item_feed *feed = arg;
+    int rc = feed->f->items->on_item(feed->jt, feed->job, item, feed->f->arg, &feed->err);
+    feed->refused = rc < 0;
+    return rc;
+}
+
+/* A retried page starts from nothing: what the failed attempt queued goes. */
+static void feed_restart(void *arg)
+{
+    struct item_feed *feed = arg;
+    discard_ops(state_of(feed->jt));
+}
+
+static void feed_request(struct item_feed *feed, struct http_request *r)
+{
+    if (!feed)
+        return;
+    r->items_key = feed->f->items->key;
+    r->on_item = feed_item;
+    r->on_restart = feed_restart;
+    r->item_arg = feed;
+}
+
 /* Fetches one page of job i with the job task and queues its changes. */
 static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char **url)
 {
     struct fetch_job *job = &f->jobs[i];
     json_t *page = NULL;
+    struct item_feed feed = {f, i, jt, false, HS_ERROR_INIT};
+    state_of(jt)->feed = f->items ? &feed : NULL;
     int rc = task_get_json(jt, *url, &page, &job->err); /* parse_lock held when 0 */
+    state_of(jt)->feed = NULL;
+    if (rc < 0 && feed.refused)
+        job->err = feed.err;
     char *next = rc == 0 ? f->next_url(*url, page, f->arg) : NULL;
     if (rc == 0) {
         rc = f->on_page(jt, i, page, f->arg, &job->err);
@@ -1108,12 +1152,13 @@ char *task_single_page(const char *url, const json_t *page, void *arg)
 }
 
 static int start_fetch(struct task *t, char *const *urls, size_t n, size_t ahead, bool in_order,
-                       next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
-                       void *arg, struct hs_error *err)
+                       const struct item_stream_spec *items, next_url_fn next_url,
+                       fetched_page_fn on_page, job_done_fn job_done, void *arg,
+                       struct hs_error *err)
 {
     struct fetch_ahead f = {.task = t, .urls = urls, .n = n, .ahead = ahead ? ahead : 1,
                             .in_order = in_order, .next_url = next_url, .on_page = on_page,
-                            .job_done = job_done, .arg = arg};
+                            .job_done = job_done, .arg = arg, .items = items};
     return task_fetch(&f, err);
 }
 
@@ -1121,14 +1166,22 @@ int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
                      next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                      void *arg, struct hs_error *err)
 {
-    return start_fetch(t, urls, n, ahead, true, next_url, on_page, job_done, arg, err);
+    return start_fetch(t, urls, n, ahead, true, NULL, next_url, on_page, job_done, arg, err);
+}
+
+int task_fetch_items_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
+                           const struct item_stream_spec *items, next_url_fn next_url,
+                           fetched_page_fn on_page, job_done_fn job_done, void *arg,
+                           struct hs_error *err)
+{
+    return start_fetch(t, urls, n, ahead, true, items, next_url, on_page, job_done, arg, err);
 }
 
 int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
                          next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                          void *arg, struct hs_error *err)
 {
-    return start_fetch(t, urls, n, ahead, false, next_url, on_page, job_done, arg, err);
+    return start_fetch(t, urls, n, ahead, false, NULL, next_url, on_page, job_done, arg, err);
 }
 
 /* ---------------------------------------------------------------- tasks */

@@ -700,7 +700,8 @@ struct heartrate_windows {
     size_t n;
 };
 
-/* A page of samples, on a fetching thread: queued. */
+/* A page of samples, on a fetching thread: queued (a streamed page has
+ * none left but those of another shape). */
 static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *arg,
                               struct hs_error *err)
 {
@@ -708,6 +709,17 @@ static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *a
     long count = 0;
     return each_document(jt, page, put_heartrate, &count, err);
 }
+
+/* A sample of a streamed page (objects only, as each_document takes). */
+static int put_heartrate_item(struct task *jt, size_t job, json_t *sample, void *arg,
+                              struct hs_error *err)
+{
+    (void)job, (void)arg;
+    long count = 0;
+    return json_is_object(sample) ? put_heartrate(jt, sample, &count, err) : 0;
+}
+
+static const struct item_stream_spec heartrate_items = {"data", put_heartrate_item};
 
 /* After a window's pages: commits them with the window's end as the
  * watermark (windows are handed over in order). */
@@ -807,8 +819,9 @@ static int rest_of_heartrate(struct task *t, const char *base, time_t from, time
             rc = hs_error_set(err, HS_ERR_FINAL, "out of memory");
     }
     if (rc == 0)
-        rc = task_fetch_ahead(t, w.urls, n, run_max_concurrency(t->run), next_page_url,
-                              put_heartrate_page, heartrate_window_done, &w, err);
+        rc = task_fetch_items_ahead(t, w.urls, n, run_max_concurrency(t->run), &heartrate_items,
+                                    next_page_url, put_heartrate_page, heartrate_window_done, &w,
+                                    err);
     free_heartrate_windows(&w);
     return rc;
 }

@@ -147,6 +147,21 @@ typedef int (*job_done_fn)(struct task *t, size_t job, void *arg, struct hs_erro
 int task_fetch_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
                      next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                      void *arg, struct hs_error *err);
+/* task_fetch_ahead for pages shaped {..., "<key>": [item, ...], ...} that
+ * may be large (a month of heart rate): each item goes to on_item as soon
+ * as it is parsed, on the fetching thread with the job task, so no page is
+ * ever parsed whole; on_page and next_url then see the page with that
+ * array emptied (a page of another shape reaches on_page whole). */
+typedef int (*fetched_item_fn)(struct task *jt, size_t job, json_t *item, void *arg,
+                               struct hs_error *err);
+struct item_stream_spec {
+    const char *key;
+    fetched_item_fn on_item;
+};
+int task_fetch_items_ahead(struct task *t, char *const *urls, size_t n, size_t ahead,
+                           const struct item_stream_spec *items, next_url_fn next_url,
+                           fetched_page_fn on_page, job_done_fn job_done, void *arg,
+                           struct hs_error *err);
 int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
                          next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                          void *arg, struct hs_error *err);

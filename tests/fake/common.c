@@ -13,6 +13,7 @@
 #include <strings.h>
 
 struct fake_options fake_opt = {.years = 2, .density = 0.9, .seed = 42, .token_ttl = 3600,
+                                .garbage_kind = -1,
                                 .hr_hours = 3, .hr_page_size = 100};
 
 static pthread_mutex_t data_lock = PTHREAD_MUTEX_INITIALIZER;

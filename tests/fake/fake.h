@@ -38,6 +38,7 @@ struct fake_options {
     double drop_rate;     /* share of connections closed without an answer */
     double rate429;       /* share of requests answered 429 */
     double garbage_rate;  /* share answered 200 with HTML, truncated or invalid JSON */
+    int garbage_kind;     /* which of those (main.c), or -1: any */
     int token_ttl;        /* seconds an issued access token lives */
     int hr_hours;         /* Oura heart rate: hours a worn day has samples (from 06:00 UTC) */
     int hr_page_size;     /* Oura heart rate: samples a page */

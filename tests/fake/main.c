@@ -8,7 +8,7 @@
  * Test control (not part of any real API):
  *   GET  /_admin/stats          request counts per provider and per path
  *   POST /_admin/reset-stats
- *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&latency_ms=&token_ttl=
+ *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=
  *   POST /_admin/expire?provider=P  every access token of P expires now
  *   POST /_admin/revoke?provider=P  revoke every token of P
  *   POST /_admin/<provider>/<action>?...   data changes (see each provider)
@@ -132,6 +132,8 @@ static int admin_config(struct fake_request *req, struct fake_response *resp)
         fake_opt.rate429 = atof(v);
     if ((v = fake_arg(req, "garbage_rate")))
         fake_opt.garbage_rate = atof(v);
+    if ((v = fake_arg(req, "garbage_kind")))
+        fake_opt.garbage_kind = atoi(v);
     if ((v = fake_arg(req, "latency_ms")))
         fake_opt.latency_ms = atoi(v);
     if ((v = fake_arg(req, "token_ttl")))
@@ -256,8 +258,14 @@ static bool inject_fault(const struct fake_request *req, struct fake_response *r
             "{\"data\":[{\"id\":\"abc\",\"day\":\"2024-0",
             "{\"detail\":\"\xff\xfe invalid UTF-8\"}",
             "",
+            /* Cut off after a whole record: a client streaming the page
+             * must not keep that record when it retries. */
+            "{\"data\":[{\"id\":\"cut-off-record\",\"day\":\"2024-01-01\",\"bpm\":60,"
+            "\"timestamp\":\"2024-01-01T00:00:00+00:00\"},{\"id\":\"cut",
         };
-        fake_text(resp, 200, "application/json", garbage[(int)(r * 1e6) % 4]);
+        int kind = fake_opt.garbage_kind >= 0 && fake_opt.garbage_kind < 5 ? fake_opt.garbage_kind
+                                                                            : (int)(r * 1e6) % 5;
+        fake_text(resp, 200, "application/json", garbage[kind]);
         return true;
     }
     return false;

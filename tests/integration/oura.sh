@@ -216,6 +216,15 @@ faults 0.1 0.05
 check "full sync through 429s and 5xx" run 0 sync --full
 faults 0 0
 check "  ... ends with exactly the same rows" eq "$(dump)" "$before"
+# Pages cut off after a whole record (heart-rate windows stream their
+# samples): retried, and nothing of the cut-off page is kept.
+curl -s -X POST "$FAKE/_admin/config?garbage_rate=0.2&garbage_kind=4" >/dev/null
+check "full sync through pages cut off mid-list" run 0 sync --full
+curl -s -X POST "$FAKE/_admin/config?garbage_rate=0&garbage_kind=-1" >/dev/null
+check "  ... retried them" has "the reply is not JSON (invalid JSON at byte"
+check "  ... keeps no record of a cut-off page" \
+    eq "$(sql "SELECT count(*) FROM records WHERE record_id = 'cut-off-record'")" 0
+check "  ... ends with exactly the same rows" eq "$(dump)" "$before"
 
 # ---- crash after a few commits, then resume: same rows
 use_db crash.sqlite

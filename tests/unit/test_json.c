@@ -497,6 +497,129 @@ static void test_parse_in_arena(void **state)
     buf_free(&big);
 }
 
+/* What a streamed page handed over: each item's bpm (or -1 for a
+ * non-object), and a refusal after `refuse_after` items when positive. */
+struct collected {
+    long bpm[8];
+    int n;
+    int refuse_after;
+};
+
+static int collect_item(json_t *item, void *arg)
+{
+    struct collected *c = arg;
+    if (c->refuse_after && c->n == c->refuse_after)
+        return -1;
+    json_t *bpm = json_object_get(item, "bpm");
+    c->bpm[c->n++ % 8] = json_is_integer(bpm) ? (long)json_integer_value(bpm) : -1;
+    return 0;
+}
+
+static json_t *stream(const char *body, struct collected *c, bool *stopped, char *why,
+                      size_t whylen)
+{
+    memset(c->bpm, 0, sizeof c->bpm);
+    c->n = 0;
+    return json_parse_items(body, strlen(body), "data", collect_item, c, stopped, why, whylen);
+}
+
+/* Items come one by one, in order; the page keeps its other members (before
+ * and after the array, in order) and an empty array in the items' place. */
+static void test_parse_items(void **state)
+{
+    (void)state;
+    struct collected c = {{0}, 0, 0};
+    bool stopped = true;
+    char why[200] = "";
+    json_t *page = stream(" {\"before\": 1 , \"data\" : [ {\"bpm\":61}, 7 ,{\"bpm\":62} ] ,"
+                          "\"next_token\":\"tok\", \"n\": null}\n",
+                          &c, &stopped, why, sizeof why);
+    assert_non_null(page);
+    assert_false(stopped);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.bpm[0], 61);
+    assert_int_equal(c.bpm[1], -1);
+    assert_int_equal(c.bpm[2], 62);
+    struct buf b = BUF_INIT;
+    assert_int_equal(json_dump_python(page, false, &b), 0);
+    assert_string_equal(b.data, "{\"before\":1,\"data\":[],\"next_token\":\"tok\",\"n\":null}");
+    buf_free(&b);
+    json_decref(page);
+
+    /* Empty array; and other shapes are parsed whole, items untouched. */
+    page = stream("{\"data\":[]}", &c, &stopped, why, sizeof why);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(json_array_size(json_object_get(page, "data")), 0);
+    json_decref(page);
+    page = stream("{\"data\":{\"bpm\":70}}", &c, &stopped, why, sizeof why);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(page, "data"), "bpm")),
+                     70);
+    json_decref(page);
+    page = stream("[{\"bpm\":1}]", &c, &stopped, why, sizeof why);
+    assert_true(json_is_array(page));
+    assert_int_equal(c.n, 0);
+    json_decref(page);
+}
+
+/* A cut-off or malformed page is an error naming where it broke (after
+ * the items before the fault); a refused item stops the parse. */
+static void test_parse_items_faults(void **state)
+{
+    (void)state;
+    struct collected c = {{0}, 0, 0};
+    bool stopped = true;
+    char why[200] = "";
+    assert_null(stream("{\"data\":[{\"bpm\":61},{\"bpm\":6", &c, &stopped, why, sizeof why));
+    assert_false(stopped);
+    assert_int_equal(c.n, 1);
+    assert_non_null(strstr(why, "invalid JSON at byte"));
+    assert_null(stream("{\"data\":[{\"bpm\":61}] x}", &c, &stopped, why, sizeof why));
+    assert_non_null(strstr(why, "invalid JSON at byte 21 of 23"));
+    assert_null(stream("{\"data\":[{\"bpm\":61}]} trailing", &c, &stopped, why, sizeof why));
+    assert_non_null(strstr(why, "invalid JSON"));
+    /* Broken before any item: jansson's own message, line and column. */
+    why[0] = '\0';
+    assert_null(stream("{\"a\":\n}", &c, &stopped, why, sizeof why));
+    assert_non_null(strstr(why, "invalid JSON at line 2"));
+    assert_null(stream("", &c, &stopped, why, sizeof why));
+
+    c.refuse_after = 1;
+    assert_null(stream("{\"data\":[{\"bpm\":61},{\"bpm\":62},{\"bpm\":63}]}", &c, &stopped,
+                       why, sizeof why));
+    assert_true(stopped);
+    assert_int_equal(c.n, 1);
+}
+
+/* Streamed in an arena, the arena holds one item at a time: a page of
+ * 20,000 samples leaves it at its first block. */
+static void test_parse_items_in_arena(void **state)
+{
+    (void)state;
+    struct buf big = BUF_INIT;
+    buf_adds(&big, "{\"data\":[");
+    for (int i = 0; i < 20000; i++)
+        buf_addf(&big, "%s{\"bpm\":%d,\"source\":\"rest\",\"timestamp\":\"t%d\"}", i ? "," : "",
+                 50 + i % 40, i);
+    buf_adds(&big, "],\"next_token\":null}");
+    struct json_arena arena = {NULL, NULL, false};
+    json_arena_attach(&arena);
+    struct collected c = {{0}, 0, 0};
+    bool stopped = true;
+    json_t *page = json_parse_items(big.data, big.len, "data", collect_item, &c, &stopped, NULL, 0);
+    assert_non_null(page);
+    assert_int_equal(c.n, 20000);
+    assert_int_equal(c.bpm[19999 % 8], 50 + 19999 % 40);
+    assert_non_null(arena.blocks);
+    /* Rewound after the last item, current is the oldest block: one block,
+     * never more than an item in it. */
+    assert_ptr_equal(arena.current, arena.blocks);
+    json_decref(page); /* made from malloc, outside the arena */
+    json_arena_attach(NULL);
+    json_arena_release(&arena);
+    buf_free(&big);
+}
+
 static void test_parse_body(void **state)
 {
     (void)state;
@@ -533,6 +656,9 @@ int main(void)
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_parse_body),
         cmocka_unit_test(test_parse_in_arena),
+        cmocka_unit_test(test_parse_items),
+        cmocka_unit_test(test_parse_items_faults),
+        cmocka_unit_test(test_parse_items_in_arena),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
