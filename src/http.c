@@ -623,7 +623,10 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
                 json_arena_attach(req->arena);
         }
         bool stopped = false;
-        if (rc == 0 && attempt > 0 && req->on_restart)
+        /* Every parse starts clean: an earlier reply to this request may
+         * have handed items over before it broke off (retried here, or
+         * by the caller after a 401). */
+        if (rc == 0 && req->on_restart)
             req->on_restart(req->item_arg);
         json_t *v = rc == 0 ? json_of_body(req, &resp, &stopped, why, sizeof why) : NULL;
         if (rc == 0 && !v && req->parse_lock) {

@@ -50,8 +50,8 @@ struct http_request {
     struct json_arena *arena;
     /* http_send_json only: the page's array under items_key is handed to
      * on_item item by item as it is parsed (json_parse_items), not kept in
-     * *out.  Before a retry, on_restart(item_arg) undoes what the items of
-     * the failed attempt did.  When on_item fails, http_send_json returns
+     * *out.  Before each parse, on_restart(item_arg) undoes what the items
+     * of an earlier, broken reply did.  When on_item fails, http_send_json returns
      * -1 without retrying (on_item keeps its own error). */
     const char *items_key;
     json_item_fn on_item;

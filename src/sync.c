@@ -300,6 +300,8 @@ static int send_in_slot(struct task *t, const struct http_request *req, json_t *
 
 static void feed_request(struct item_feed *feed, struct http_request *r);
 
+#define AUTH_ROUNDS 3 /* refreshes one request may make when 401s go on */
+
 int task_request_json(struct task *t, const struct http_request *req, json_t **out,
                       struct hs_error *err)
 {
@@ -326,10 +328,21 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
         *err = first;
         return -1;
     }
-    if (run_refresh_token(run, token, err) < 0)
-        return -1;
-    r.bearer = run_access_token(run);
-    return send_in_slot(t, &r, out, err);
+    /* A fresh token can be rejected too, when it expired before this
+     * request got a slot again (short-lived tokens, a refresh that waited
+     * out a 429): a few rounds, each refreshing only the token that failed. */
+    for (int round = 1;; round++) {
+        if (run_refresh_token(run, r.bearer, err) < 0)
+            return -1;
+        r.bearer = run_access_token(run);
+        hs_error_clear(err);
+        if (send_in_slot(t, &r, out, err) == 0)
+            return 0;
+        if (is_scope_error(err))
+            err->kind = HS_ERR_SCOPE;
+        if (err->http_status != 401 || err->kind == HS_ERR_SCOPE || round == AUTH_ROUNDS)
+            return -1;
+    }
 }
 
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err)
@@ -843,7 +856,8 @@ static int feed_item(json_t *item, void *arg)
     return rc;
 }
 
-/* A retried page starts from nothing: what the failed attempt queued goes. */
+/* Each reply to a page is parsed from nothing (a job task holds one page
+ * at a time): what an earlier, broken reply queued goes. */
 static void feed_restart(void *arg)
 {
     struct item_feed *feed = arg;
