@@ -811,6 +811,10 @@ static bool may_request(const struct fetch_ahead *f, size_t i)
     size_t budget = f->ahead * FETCH_BUFFER_PER_REQUEST;
     if (budget < 4 * typical)
         budget = 4 * typical; /* big pages: two coming beside one queued, or three */
+    /* The budget goes to the jobs next in line: pages fetched far ahead
+     * would hold it while the consumer waits for the job after the head. */
+    if (f->in_order && typical && i >= f->consumed + budget / typical)
+        return false;
     return f->queued_bytes + (f->in_flight + 1) * typical <= budget;
 }
 
