@@ -593,10 +593,9 @@ static json_t *json_of_body(const struct http_request *req, const struct http_re
         snprintf(why, whylen, "an empty body");
         return NULL;
     }
-    json_t *v = req->items_key
-                    ? json_parse_items(resp->body.data, resp->body.len, req->items_key,
-                                       req->on_item, req->item_arg, stopped, why, whylen)
-                    : json_parse_body(resp->body.data, resp->body.len, why, whylen);
+    json_t *v = req->items ? json_parse_items(resp->body.data, resp->body.len, req->items,
+                                              stopped, why, whylen)
+                           : json_parse_body(resp->body.data, resp->body.len, why, whylen);
     if (v && !json_is_object(v) && !json_is_array(v)) {
         snprintf(why, whylen, "a JSON %s, not an object or array",
                  json_is_string(v) ? "string" : "scalar");
@@ -626,8 +625,8 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
         /* Every parse starts clean: an earlier reply to this request may
          * have handed items over before it broke off (retried here, or
          * by the caller after a 401). */
-        if (rc == 0 && req->on_restart)
-            req->on_restart(req->item_arg);
+        if (rc == 0 && req->items && req->items->on_restart)
+            req->items->on_restart(req->items->arg);
         json_t *v = rc == 0 ? json_of_body(req, &resp, &stopped, why, sizeof why) : NULL;
         if (rc == 0 && !v && req->parse_lock) {
             if (req->arena) {

@@ -48,15 +48,12 @@ struct http_request {
      * to the thread while the lock is held; the caller resets and detaches
      * it before unlocking. */
     struct json_arena *arena;
-    /* http_send_json only: the page's array under items_key is handed to
-     * on_item item by item as it is parsed (json_parse_items), not kept in
-     * *out.  Before each parse, on_restart(item_arg) undoes what the items
-     * of an earlier, broken reply did.  When on_item fails, http_send_json returns
-     * -1 without retrying (on_item keeps its own error). */
-    const char *items_key;
-    json_item_fn on_item;
-    void (*on_restart)(void *item_arg);
-    void *item_arg;
+    /* http_send_json only: the page's array under items->key goes to
+     * items->on_item item by item as it is parsed (json_parse_items), not
+     * into *out; items->on_restart runs before each parse.  When on_item
+     * fails, http_send_json returns -1 without retrying (on_item keeps its
+     * own error).  NULL: the body is parsed whole. */
+    const struct json_item_sink *items;
 };
 
 struct http_response {

@@ -629,15 +629,23 @@ void json_arena_release(struct json_arena *a)
     a->current = NULL;
 }
 
+/* json_loadb in received key order, into the attached arena (if any) when
+ * in_arena, else from malloc. */
+static json_t *load(const char *data, size_t len, size_t flags, bool in_arena, json_error_t *jerr)
+{
+    struct json_arena *a = attached;
+    if (a)
+        a->parsing = in_arena;
+    json_t *v = json_loadb(data, len, flags | JSON_DECODE_ANY | JSON_PRESERVE_ORDER, jerr);
+    if (a)
+        a->parsing = false;
+    return v;
+}
+
 json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errlen)
 {
     json_error_t jerr;
-    struct json_arena *a = attached;
-    if (a)
-        a->parsing = true;
-    json_t *v = json_loadb(data ? data : "", len, JSON_DECODE_ANY | JSON_PRESERVE_ORDER, &jerr);
-    if (a)
-        a->parsing = false;
+    json_t *v = load(data ? data : "", len, 0, true, &jerr);
     if (!v && errbuf)
         snprintf(errbuf, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
@@ -653,18 +661,11 @@ static const char *skip_space(const char *p, const char *end)
     return p;
 }
 
-/* One JSON value at *p (advanced past it), into the attached arena when
- * in_arena (and one is attached), else from malloc. */
+/* One JSON value at *p (advanced past it), as load() makes it. */
 static json_t *value_at(const char **p, const char *end, bool in_arena)
 {
-    struct json_arena *a = attached;
-    if (a)
-        a->parsing = in_arena;
     json_error_t jerr;
-    json_t *v = json_loadb(*p, (size_t)(end - *p),
-                           JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_PRESERVE_ORDER, &jerr);
-    if (a)
-        a->parsing = false;
+    json_t *v = load(*p, (size_t)(end - *p), JSON_DISABLE_EOF_CHECK, in_arena, &jerr);
     if (v)
         *p += jerr.position; /* the bytes the value took (set on success too) */
     return v;
@@ -672,9 +673,7 @@ static json_t *value_at(const char **p, const char *end, bool in_arena)
 
 struct item_stream {
     const char *start, *p, *end;
-    const char *key;
-    json_item_fn on_item;
-    void *arg;
+    const struct json_item_sink *sink;
     bool handed; /* an item went to on_item: no starting over */
     bool stopped;
 };
@@ -709,7 +708,7 @@ static int stream_array(struct item_stream *s)
         if (!item)
             return -1;
         s->handed = true;
-        int rc = s->on_item(item, s->arg);
+        int rc = s->sink->on_item(item, s->sink->arg);
         json_decref(item);
         if (attached)
             json_arena_reset(attached); /* one item's nodes at a time */
@@ -740,7 +739,7 @@ static int stream_members(struct item_stream *s, json_t *rest)
         int rc = key && s->p < s->end && *s->p == ':' ? 0 : -1;
         if (rc == 0)
             s->p = skip_space(s->p + 1, s->end);
-        if (rc == 0 && !strcmp(key, s->key) && s->p < s->end && *s->p == '[') {
+        if (rc == 0 && !strcmp(key, s->sink->key) && s->p < s->end && *s->p == '[') {
             /* Kept as an empty array: the page still says it has a list. */
             rc = json_object_set_new(rest, key, json_array()) == 0 ? stream_array(s) : -1;
         } else if (rc == 0) {
@@ -753,13 +752,12 @@ static int stream_members(struct item_stream *s, json_t *rest)
     }
 }
 
-json_t *json_parse_items(const char *data, size_t len, const char *key, json_item_fn on_item,
-                         void *arg, bool *stopped, char *errbuf, size_t errlen)
+json_t *json_parse_items(const char *data, size_t len, const struct json_item_sink *sink,
+                         bool *stopped, char *errbuf, size_t errlen)
 {
     *stopped = false;
     data = data ? data : "";
-    struct item_stream s = {data, skip_space(data, data + len), data + len, key, on_item, arg,
-                            false, false};
+    struct item_stream s = {data, skip_space(data, data + len), data + len, sink, false, false};
     json_t *rest = NULL;
     if (s.p < s.end && *s.p == '{' && (rest = json_object())) {
         int rc = stream_members(&s, rest);

@@ -63,15 +63,25 @@ void json_arena_reset(struct json_arena *a);
  * errbuf with "invalid JSON at line L column C: reason". Caller owns the result. */
 json_t *json_parse_body(const char *data, size_t len, char *errbuf, size_t errlen);
 
+/* Where the items of a streamed page go (json_parse_items). */
+struct json_item_sink {
+    const char *key;                         /* the member holding the array */
+    int (*on_item)(json_t *item, void *arg); /* must not keep item */
+    /* For whoever parses several replies into one sink (http_send_json):
+     * called before each parse, to undo what the items of an earlier,
+     * broken reply did.  May be NULL. */
+    void (*on_restart)(void *arg);
+    void *arg;
+};
+
 /* A page shaped {..., "<key>": [item, ...], ...} without ever holding it
  * whole: each item is parsed alone (into the attached arena, if any, which
- * is rewound after each) and handed to on_item, which must not keep it.
- * Returns the rest of the page, with key as an empty array.  A body of
- * another shape is parsed whole and returned as is (json_parse_body).
- * NULL when on_item failed (*stopped set) or the body is not JSON (errbuf
- * set; items before the fault may have been handed over). */
-typedef int (*json_item_fn)(json_t *item, void *arg);
-json_t *json_parse_items(const char *data, size_t len, const char *key, json_item_fn on_item,
-                         void *arg, bool *stopped, char *errbuf, size_t errlen);
+ * is rewound after each) and handed to sink->on_item.  Returns the rest of
+ * the page, with key as an empty array.  A body of another shape is parsed
+ * whole and returned as is (json_parse_body).  NULL when on_item failed
+ * (*stopped set) or the body is not JSON (errbuf set; items before the
+ * fault may have been handed over). */
+json_t *json_parse_items(const char *data, size_t len, const struct json_item_sink *sink,
+                         bool *stopped, char *errbuf, size_t errlen);
 
 #endif

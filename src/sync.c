@@ -53,7 +53,7 @@ struct task_state {
     pthread_mutex_t *parse_lock; /* a job's: held from a page's parse until it is queued */
     struct json_arena *arena;    /* a job's: where its pages are parsed */
     bool ahead_of_need;          /* a job's next request: nobody waits for it yet */
-    struct item_feed *feed;      /* a job's, while its page streams items */
+    const struct json_item_sink *items; /* a job's, while its page streams items */
     struct run_counts counts;
     char *watermark; /* the current values, carried into every commit */
     char *cursor;
@@ -298,8 +298,6 @@ static int send_in_slot(struct task *t, const struct http_request *req, json_t *
     return rc;
 }
 
-static void feed_request(struct item_feed *feed, struct http_request *r);
-
 #define AUTH_ROUNDS 3 /* refreshes one request may make when 401s go on */
 
 int task_request_json(struct task *t, const struct http_request *req, json_t **out,
@@ -310,7 +308,7 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     if (!r.parse_lock && t->priv) {
         r.parse_lock = ((const struct task_state *)t->priv)->parse_lock;
         r.arena = ((const struct task_state *)t->priv)->arena;
-        feed_request(((const struct task_state *)t->priv)->feed, &r);
+        r.items = ((const struct task_state *)t->priv)->items;
     }
     const char *token = run_access_token(run);
     bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && token;
@@ -845,6 +843,7 @@ static int add_queued(struct fetch_job *job, struct queued_page *q)
 
 /* A streamed page's items, on their way from the parser to on_item. */
 struct item_feed {
+    struct json_item_sink sink; /* what the parser is given: its arg is the feed */
     struct fetch_ahead *f;
     size_t job;
     struct task *jt;
@@ -868,25 +867,17 @@ static void feed_restart(void *arg)
     discard_ops(state_of(feed->jt));
 }
 
-static void feed_request(struct item_feed *feed, struct http_request *r)
-{
-    if (!feed)
-        return;
-    r->items_key = feed->f->items->key;
-    r->on_item = feed_item;
-    r->on_restart = feed_restart;
-    r->item_arg = feed;
-}
-
 /* Fetches one page of job i with the job task and queues its changes. */
 static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char **url)
 {
     struct fetch_job *job = &f->jobs[i];
     json_t *page = NULL;
-    struct item_feed feed = {f, i, jt, false, HS_ERROR_INIT};
-    state_of(jt)->feed = f->items ? &feed : NULL;
+    struct item_feed feed = {.f = f, .job = i, .jt = jt, .err = HS_ERROR_INIT};
+    if (f->items)
+        feed.sink = (struct json_item_sink){f->items->key, feed_item, feed_restart, &feed};
+    state_of(jt)->items = f->items ? &feed.sink : NULL;
     int rc = task_get_json(jt, *url, &page, &job->err); /* parse_lock held when 0 */
-    state_of(jt)->feed = NULL;
+    state_of(jt)->items = NULL;
     if (rc < 0 && feed.refused)
         job->err = feed.err;
     char *next = rc == 0 ? f->next_url(*url, page, f->arg) : NULL;

@@ -520,7 +520,8 @@ static json_t *stream(const char *body, struct collected *c, bool *stopped, char
 {
     memset(c->bpm, 0, sizeof c->bpm);
     c->n = 0;
-    return json_parse_items(body, strlen(body), "data", collect_item, c, stopped, why, whylen);
+    struct json_item_sink sink = {"data", collect_item, NULL, c};
+    return json_parse_items(body, strlen(body), &sink, stopped, why, whylen);
 }
 
 /* Items come one by one, in order; the page keeps its other members (before
@@ -606,7 +607,8 @@ static void test_parse_items_in_arena(void **state)
     json_arena_attach(&arena);
     struct collected c = {{0}, 0, 0};
     bool stopped = true;
-    json_t *page = json_parse_items(big.data, big.len, "data", collect_item, &c, &stopped, NULL, 0);
+    struct json_item_sink sink = {"data", collect_item, NULL, &c};
+    json_t *page = json_parse_items(big.data, big.len, &sink, &stopped, NULL, 0);
     assert_non_null(page);
     assert_int_equal(c.n, 20000);
     assert_int_equal(c.bpm[19999 % 8], 50 + 19999 % 40);
