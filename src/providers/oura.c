@@ -401,8 +401,9 @@ static char *document_id(const json_t *doc)
 
 /* Stores one document by the §5.1 table; a sleep of type "deleted" is
  * deleted here. */
-static int put_document(struct task *t, json_t *doc, void *count, struct hs_error *err)
+static int put_document(struct task *t, json_t *doc, void *unused, struct hs_error *err)
 {
+    (void)unused;
     char *id = document_id(doc);
     if (!id)
         return hs_error_set(err, HS_ERR_FINAL, "cannot identify a document");
@@ -421,15 +422,14 @@ static int put_document(struct task *t, json_t *doc, void *count, struct hs_erro
         free(updated);
     }
     free(id);
-    ++*(long *)count;
     return rc;
 }
 
 /* ================================================================ resources */
 
-static int put_personal_info(struct task *t, json_t *doc, void *count, struct hs_error *err)
+static int put_personal_info(struct task *t, json_t *doc, void *unused, struct hs_error *err)
 {
-    ++*(long *)count;
+    (void)unused;
     return task_put(t, "me", NULL, NULL, NULL, doc, err);
 }
 
@@ -443,8 +443,7 @@ static int commit_now(struct task *t, struct hs_error *err)
 static int sync_personal_info(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "personal_info");
-    long count = 0;
-    int rc = list_all(t, url, false, put_personal_info, &count, NULL, err);
+    int rc = list_all(t, url, false, put_personal_info, NULL, NULL, err);
     free(url);
     return rc < 0 ? -1 : commit_now(t, err);
 }
@@ -454,8 +453,7 @@ static int sync_personal_info(struct task *t, struct hs_error *err)
 static int sync_ring_configuration(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "ring_configuration");
-    long count = 0;
-    int rc = list_all(t, url, true, put_document, &count, NULL, err);
+    int rc = list_all(t, url, true, put_document, NULL, NULL, err);
     free(url);
     if (rc == 0)
         rc = task_sweep(t, NULL, NULL, err);
@@ -570,8 +568,7 @@ static int put_window_page(struct task *jt, size_t job, json_t *page, void *arg,
                            struct hs_error *err)
 {
     (void)job, (void)arg;
-    long count = 0;
-    return each_document(jt, page, put_document, &count, err);
+    return each_document(jt, page, put_document, NULL, err);
 }
 
 /* After a window's pages: sweeps what the window no longer holds and
@@ -652,8 +649,9 @@ static const char *str_view(const json_t *v, char **owned)
 }
 
 /* Called for every sample of years of heart rate: no copies. */
-static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_error *err)
+static int put_heartrate(struct task *t, json_t *sample, void *unused, struct hs_error *err)
 {
+    (void)unused;
     char *ts_copy, *id_copy, *hashed = NULL;
     const char *ts = str_view(JSON_FIRST(sample, "timestamp", "time", "datetime"), &ts_copy);
     const char *id = str_view(JSON_FIRST(sample, "id"), &id_copy);
@@ -664,7 +662,6 @@ static int put_heartrate(struct task *t, json_t *sample, void *count, struct hs_
     free(ts_copy);
     free(id_copy);
     free(hashed);
-    ++*(long *)count;
     return rc;
 }
 
@@ -706,8 +703,7 @@ static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *a
                               struct hs_error *err)
 {
     (void)job, (void)arg;
-    long count = 0;
-    return each_document(jt, page, put_heartrate, &count, err);
+    return each_document(jt, page, put_heartrate, NULL, err);
 }
 
 /* A sample of a streamed page (objects only, as each_document takes). */
@@ -715,8 +711,7 @@ static int put_heartrate_item(struct task *jt, size_t job, json_t *sample, void 
                               struct hs_error *err)
 {
     (void)job, (void)arg;
-    long count = 0;
-    return json_is_object(sample) ? put_heartrate(jt, sample, &count, err) : 0;
+    return json_is_object(sample) ? put_heartrate(jt, sample, NULL, err) : 0;
 }
 
 static const struct item_stream_spec heartrate_items = {"data", put_heartrate_item};
@@ -751,8 +746,7 @@ static int put_heartrate_noted(struct task *t, json_t *sample, void *arg, struct
             fw->last = at;
         fw->samples++;
     }
-    long unused = 0;
-    return put_heartrate(t, sample, &unused, err);
+    return put_heartrate(t, sample, NULL, err);
 }
 
 /* The first window, page after page, committed with its end. */
