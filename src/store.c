@@ -61,10 +61,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* Records are written by statements of several rows each: SQLite keeps its
  * B-tree cursors open from one row to the next inside a statement, so rows
- * that arrive in key order are appended without a search from the root (a
- * statement per row costs about twice the CPU).  A batch is cut into the
+ * that arrive in key order at the end of an index skip the search from the
+ * root, and the per-statement work (opening the cursors, the first seek of
+ * each) is paid once per batch.  A statement per row costs about twice the
+ * CPU; 256 rows cost 8% less than 64 for heart rate that lands in the middle
+ * of the indexes (other resources sort after it).  A batch is cut into the
  * largest of these sizes that fit. */
-static const size_t upsert_batch_sizes[] = {64, 8, 1};
+static const size_t upsert_batch_sizes[] = {256, 16, 1};
 #define N_UPSERT_SIZES (sizeof upsert_batch_sizes / sizeof upsert_batch_sizes[0])
 #define UPSERT_COLUMNS 8
 

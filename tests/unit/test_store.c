@@ -514,7 +514,7 @@ static void upsert_many(struct store *s, int first, int n, int value, struct run
     free(payloads);
 }
 
-/* Batches of every statement size (64, 8, 1) count each row once, whether
+/* Batches of every statement size (256, 16, 1) count each row once, whether
  * it is new, changed or the same; a row twice in one batch is inserted and
  * then updated (or left unchanged), as one statement per row would do. */
 static void test_upsert_records_batches(void **state)
@@ -522,25 +522,25 @@ static void test_upsert_records_batches(void **state)
     struct fixture *f = *state;
     f->s = open_store(f);
     struct run_counts c = {0};
-    upsert_many(f->s, 0, 64 + 2 * 8 + 3, 1, &c); /* 83 rows: 64 + 8 + 8 + 1 + 1 + 1 */
-    assert_int_equal(c.inserted, 83);
+    upsert_many(f->s, 0, 256 + 2 * 16 + 3, 1, &c); /* 291 rows: 256 + 16 + 16 + 1 + 1 + 1 */
+    assert_int_equal(c.inserted, 291);
     assert_int_equal(c.updated + c.unchanged, 0);
-    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records"), 83);
+    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records"), 291);
 
-    /* 40 stored rows changed, 43 new ones. */
+    /* 300 rows (256 + 2 x 16 + 12 x 1): 141 stored ones changed, 159 new. */
     memset(&c, 0, sizeof c);
-    upsert_many(f->s, 43, 83, 2, &c);
-    assert_int_equal(c.inserted, 43);
-    assert_int_equal(c.updated, 40);
+    upsert_many(f->s, 150, 300, 2, &c);
+    assert_int_equal(c.inserted, 159);
+    assert_int_equal(c.updated, 141);
     assert_int_equal(c.unchanged, 0);
 
     memset(&c, 0, sizeof c);
-    upsert_many(f->s, 0, 126, 2, &c);
-    assert_int_equal(c.unchanged, 83);
-    assert_int_equal(c.updated, 43);
+    upsert_many(f->s, 0, 450, 2, &c);
+    assert_int_equal(c.unchanged, 300);
+    assert_int_equal(c.updated, 150);
     assert_int_equal(c.inserted, 0);
     assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records WHERE payload_json='{\"v\":2}'"),
-                     126);
+                     450);
 
     /* Duplicates inside one statement. */
     struct record dup[8];
