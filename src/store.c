@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "timeutil.h"
 #include "views.h"
 
@@ -78,6 +79,7 @@ static const size_t upsert_batch_sizes[] = {256, 16, 1};
 
 struct store {
     sqlite3 *db;
+    struct checkpointer *checkpointer; /* NULL: SQLite's automatic checkpoint */
     char *path;
     time_t fetched_at_time;
     char fetched_at[TIME_ISO_LEN];
@@ -209,6 +211,7 @@ struct store *store_open(const char *path, struct hs_error *err)
         store_close(s);
         return NULL;
     }
+    s->checkpointer = checkpointer_attach(s->db, path);
     return s;
 }
 
@@ -216,6 +219,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    checkpointer_detach(s->checkpointer);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     for (size_t i = 0; i < N_UPSERT_SIZES; i++)
