@@ -42,6 +42,8 @@ struct fake_options {
     int token_ttl;        /* seconds an issued access token lives */
     int hr_hours;         /* Oura heart rate: hours a worn day has samples (from 06:00 UTC) */
     int hr_page_size;     /* Oura heart rate: samples a page */
+    const char *oura_collections; /* Oura: the document collections served (comma
+                                   * separated; heart rate always), NULL: all */
 };
 extern struct fake_options fake_opt;
 

@@ -3,7 +3,7 @@
  *   fake-provider [--port N] [--port-file F] [--years Y] [--density D]
  *                 [--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R]
  *                 [--rate429 R] [--token-ttl S] [--heartrate-hours H]
- *                 [--heartrate-page-size N]
+ *                 [--heartrate-page-size N] [--oura-collections C,...]
  *
  * Test control (not part of any real API):
  *   GET  /_admin/stats          request counts per provider and per path
@@ -379,7 +379,7 @@ static int usage(void)
     fprintf(stderr, "usage: fake-provider [--port N] [--port-file F] [--years Y] [--density D] "
                     "[--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R] "
                     "[--rate429 R] [--token-ttl S] [--heartrate-hours H] "
-                    "[--heartrate-page-size N]\n");
+                    "[--heartrate-page-size N] [--oura-collections C,...]\n");
     return 2;
 }
 
@@ -418,6 +418,8 @@ int main(int argc, char **argv)
             fake_opt.hr_hours = atoi(v) >= 1 && atoi(v) <= 24 ? atoi(v) : 3;
         else if (!strcmp(a, "--heartrate-page-size"))
             fake_opt.hr_page_size = atoi(v) > 0 ? atoi(v) : 100;
+        else if (!strcmp(a, "--oura-collections"))
+            fake_opt.oura_collections = v;
         else
             return usage();
         i++;

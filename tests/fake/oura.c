@@ -464,11 +464,24 @@ static json_t *doc_json(const struct doc *d)
     return collections[d->coll].build(d, id, s);
 }
 
+/* --oura-collections: is collection c among those served? */
+static bool collection_served(int c)
+{
+    const char *list = fake_opt.oura_collections;
+    if (!list)
+        return true;
+    size_t n = strlen(collections[c].name);
+    for (const char *p = list; (p = strstr(p, collections[c].name)); p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
 static void oura_init(void)
 {
     long days = fake_day_count();
     for (int c = 0; c < N_COLL; c++) {
-        if (collections[c].share <= 0)
+        if (collections[c].share <= 0 || !collection_served(c))
             continue;
         for (long d = 0; d < days; d++) {
             uint64_t s = fake_hash((uint64_t)d, 0x0B00 + (uint64_t)c);
@@ -476,7 +489,8 @@ static void oura_init(void)
                 doc_add(c, d, 0);
         }
     }
-    doc_add(C_RING_CONFIGURATION, 0, 0); /* the ring, set up on the first day */
+    if (collection_served(C_RING_CONFIGURATION))
+        doc_add(C_RING_CONFIGURATION, 0, 0); /* the ring, set up on the first day */
 }
 
 /* ---------------------------------------------------------------- tokens */
