@@ -6,7 +6,8 @@
  *                 [--heartrate-page-size N] [--oura-collections C,...]
  *
  * Test control (not part of any real API):
- *   GET  /_admin/stats          request counts per provider and per path
+ *   GET  /_admin/stats          request counts per provider and per path, the longest
+ *                               chain of continuation pages, the most answered at once
  *   POST /_admin/reset-stats
  *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=
  *   POST /_admin/expire?provider=P  every access token of P expires now
@@ -36,6 +37,16 @@ static const struct fake_provider *const fakes[] = {
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *stats_paths, *stats_providers;
 static long stats_total;
+static long stats_in_flight, stats_max_in_flight; /* requests being answered at once */
+
+static void count_in_flight(int delta)
+{
+    pthread_mutex_lock(&stats_lock);
+    stats_in_flight += delta;
+    if (stats_in_flight > stats_max_in_flight)
+        stats_max_in_flight = stats_in_flight;
+    pthread_mutex_unlock(&stats_lock);
+}
 
 void fake_count(const char *provider, const char *path)
 {
@@ -105,10 +116,10 @@ static void count_chain(const char *provider, const struct fake_request *req)
 static int admin_stats(struct fake_response *resp, bool reset)
 {
     pthread_mutex_lock(&stats_lock);
-    json_t *out = json_pack("{s:I,s:O,s:O,s:I,s:s}", "total", (json_int_t)stats_total,
+    json_t *out = json_pack("{s:I,s:O,s:O,s:I,s:s,s:I}", "total", (json_int_t)stats_total,
                             "providers", stats_providers, "paths", stats_paths, "longest_chain",
                             (json_int_t)stats_longest_chain, "longest_chain_listing",
-                            longest_listing);
+                            longest_listing, "max_in_flight", (json_int_t)stats_max_in_flight);
     if (reset) {
         json_object_clear(stats_paths);
         json_object_clear(stats_providers);
@@ -116,6 +127,7 @@ static int admin_stats(struct fake_response *resp, bool reset)
         stats_total = 0;
         stats_longest_chain = 0;
         longest_listing[0] = '\0';
+        stats_max_in_flight = stats_in_flight;
     }
     pthread_mutex_unlock(&stats_lock);
     return fake_json(resp, 200, out);
@@ -273,12 +285,8 @@ static bool inject_fault(const struct fake_request *req, struct fake_response *r
 
 /* ---- dispatch ---- */
 
-static void dispatch(struct fake_request *req, struct fake_response *resp)
+static void dispatch_to_provider(struct fake_request *req, struct fake_response *resp)
 {
-    if (!strncmp(req->full_path, "/_admin/", 8)) {
-        handle_admin(req, resp);
-        return;
-    }
     if (fake_opt.latency_ms > 0)
         usleep((useconds_t)fake_opt.latency_ms * 1000);
     if (inject_fault(req, resp))
@@ -295,6 +303,17 @@ static void dispatch(struct fake_request *req, struct fake_response *resp)
         }
     }
     fake_error(resp, 404, "Not Found: %s", req->full_path);
+}
+
+static void dispatch(struct fake_request *req, struct fake_response *resp)
+{
+    if (!strncmp(req->full_path, "/_admin/", 8)) {
+        handle_admin(req, resp);
+        return;
+    }
+    count_in_flight(1);
+    dispatch_to_provider(req, resp);
+    count_in_flight(-1);
 }
 
 struct conn_state {
