@@ -19,7 +19,7 @@ const struct config_key config_app_keys[] = {
     {"db", CFG_STRING, "./health.sqlite", 0, 0, "the SQLite database file (~ is expanded)"},
     {"reconcile_days", CFG_INT, "7", 0, 3650,
      "days between full re-listings that catch edits and deletions anywhere (0 = every sync)"},
-    {"max_concurrency", CFG_INT, "8", 1, 64, "parallel requests per provider (upper bound)"},
+    {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests per provider (upper bound)"},
     {"stale_after_hours", CFG_INT, "48", 1, 87600,
      "status flags a provider whose last successful sync is older than this"},
     {NULL},

@@ -77,6 +77,12 @@ static const size_t upsert_batch_sizes[] = {256, 16, 1};
  * system calls and page headers (an existing database keeps its own). */
 #define NEW_DATABASE_PAGE_SIZE 16384
 
+/* The page cache of the one connection, in KiB (negative: SQLite's unit for
+ * KiB).  A backfill touches the few pages on the insert paths of four
+ * B-trees; SQLite's default of 2000 KiB held nothing a 500 KiB cache did
+ * not (same CPU and wall time for Oura alone; peak RSS 1-3 MB lower). */
+#define WRITER_CACHE_KIB "-500"
+
 struct store {
     sqlite3 *db;
     struct checkpointer *checkpointer; /* NULL: SQLite's automatic checkpoint */
@@ -203,7 +209,7 @@ struct store *store_open(const char *path, struct hs_error *err)
     store_set_busy_timeout(s, 5000);
     if ((created && set_new_page_size(s, err) < 0) ||
         exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-                 " PRAGMA temp_store=MEMORY;",
+                 " PRAGMA temp_store=MEMORY; PRAGMA cache_size=" WRITER_CACHE_KIB ";",
                  err) < 0 ||
         migrate(s, err) < 0 || prepare_all(s, err) < 0) {
         if (strstr(err->msg, "file is not a database"))

@@ -55,7 +55,7 @@ static const struct config_key oura_keys[] = {
     {"authorize_url", CFG_URL, "https://cloud.ouraring.com/oauth/authorize", 0, 0,
      "OAuth2 authorize endpoint"},
     {"token_url", CFG_URL, "https://api.ouraring.com/oauth/token", 0, 0, "OAuth2 token endpoint"},
-    {"max_concurrency", CFG_INT, "8", 1, 64, "parallel requests to this provider"},
+    {"max_concurrency", CFG_INT, "12", 1, 64, "parallel requests to this provider"},
     {NULL},
 };
 
