@@ -490,28 +490,74 @@ static int note_earliest_day(struct task *t, json_t *doc, void *earliest, struct
     return 0;
 }
 
-/* The earliest day with activity data: the first non-empty year of
- * daily_activity from start_date, listed through.  No data at all: today
- * (nothing older to fetch).  Unanswerable (say, no scope): start_date. */
-static time_t probe_earliest_day(struct task *t, time_t start_date)
+/* The earliest day with activity data walked year by year from start_date,
+ * the first non-empty year listed through.  No data at all: today. */
+static int walk_to_earliest_day(struct task *t, time_t start_date, time_t *earliest,
+                                struct hs_error *err)
 {
     time_t today = midnight(t->run->now);
     for (time_t lo = start_date; lo <= today; lo += (time_t)WINDOW_DAYS * DAY) {
         time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
         char *url = window_url(t->run, "daily_activity", lo, hi < today ? hi : today);
-        struct hs_error err = HS_ERROR_INIT;
-        time_t earliest = today + DAY;
-        int rc = list_all(t, url, false, note_earliest_day, &earliest, NULL, &err);
+        *earliest = today + DAY;
+        int rc = list_all(t, url, false, note_earliest_day, earliest, NULL, err);
         free(url);
-        if (rc < 0) {
-            log_debug("oura: cannot find the earliest day with data (%s); starting at start_date",
-                      err.msg);
-            return start_date;
-        }
-        if (earliest <= today)
-            return earliest;
+        if (rc < 0 || *earliest <= today)
+            return rc;
     }
-    return today;
+    *earliest = today;
+    return 0;
+}
+
+/* The first page of daily_activity from..to: the earliest day on it (left
+ * as is when it holds none), and whether more pages follow. */
+static int first_page_earliest(struct task *t, time_t from, time_t to, time_t *earliest,
+                               bool *more, struct hs_error *err)
+{
+    char *url = window_url(t->run, "daily_activity", from, to);
+    json_t *reply = NULL;
+    int rc = url ? task_get_json(t, url, &reply, err)
+                 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    free(url);
+    if (rc == 0)
+        rc = each_document(t, reply, note_earliest_day, earliest, err);
+    const char *token = json_string_value(json_object_get(reply, "next_token"));
+    *more = token && *token;
+    json_decref(reply);
+    return rc;
+}
+
+/* The earliest day with activity data, in two requests instead of a year
+ * after empty year: the first page of the whole range gives its earliest
+ * day (Oura lists in day order), and the range before that day must then
+ * be empty.  A reply that does not bear that out (another order) is walked
+ * year by year.  No data at all: today.  Unanswerable (say, no scope):
+ * start_date. */
+static time_t probe_earliest_day(struct task *t, time_t start_date)
+{
+    time_t today = midnight(t->run->now), found = today + DAY, before = today + DAY;
+    bool more = false, more_before = false;
+    struct hs_error err = HS_ERROR_INIT;
+    int rc = first_page_earliest(t, start_date, today, &found, &more, &err);
+    if (rc == 0 && found > today && !more)
+        return today;
+    if (rc == 0 && found <= start_date)
+        return start_date;
+    if (rc == 0 && found <= today) {
+        rc = first_page_earliest(t, start_date, found - DAY, &before, &more_before, &err);
+        if (rc == 0 && before > today && !more_before)
+            return found;
+    }
+    if (rc == 0) {
+        log_debug("oura: daily_activity not listed in day order; walking the years from start_date");
+        rc = walk_to_earliest_day(t, start_date, &found, &err);
+    }
+    if (rc < 0) {
+        log_debug("oura: cannot find the earliest day with data (%s); starting at start_date",
+                  err.msg);
+        return start_date;
+    }
+    return found;
 }
 
 /* Where a full pass starts: start_date, or later when the account's data

@@ -21,7 +21,8 @@
  *   delete-day?resource=R&day=D   removes them (a sleep turns type "deleted")
  *   add-day?resource=R&day=D      one more document of R on day D
  *   expire-tokens                 every access token expires (refresh tokens live)
- *   issuer?enabled=0|1            whether authorize adds `iss` to the redirect */
+ *   issuer?enabled=0|1            whether authorize adds `iss` to the redirect
+ *   order?newest=0|1              documents listed oldest first (as Oura does) or newest */
 #include "fake.h"
 
 #include "buf.h"
@@ -64,6 +65,7 @@ struct collection {
 static struct doc *docs;
 static size_t ndocs, capdocs;
 static bool issuer_enabled = true;
+static bool newest_first; /* admin oura/order: list documents in reverse day order */
 
 static struct doc *doc_add(int coll, long day, int serial)
 {
@@ -797,6 +799,11 @@ static int list_documents(struct fake_request *req, struct fake_response *resp, 
             hits[n++] = d;
     }
     qsort(hits, (size_t)n, sizeof *hits, cmp_doc);
+    for (long i = 0; newest_first && i < n / 2; i++) {
+        struct doc *swap = hits[i];
+        hits[i] = hits[n - 1 - i];
+        hits[n - 1 - i] = swap;
+    }
     json_t *data = json_array();
     for (long i = offset; i < n && i < offset + PAGE_SIZE; i++)
         json_array_append_new(data, doc_json(hits[i]));
@@ -965,6 +972,11 @@ static int oura_admin(const char *action, struct fake_request *req, struct fake_
             grants[i].expired = true;
         pthread_mutex_unlock(&token_lock);
         return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
+    }
+    if (!strcmp(action, "order")) {
+        const char *newest = fake_arg(req, "newest");
+        newest_first = newest && strcmp(newest, "0");
+        return fake_json(resp, 200, json_pack("{s:b}", "newest_first", newest_first));
     }
     if (!strcmp(action, "issuer")) {
         const char *on = fake_arg(req, "enabled");

@@ -108,9 +108,12 @@ check "every collection equals the fake's documents" matches_fake
 check "sleep rows exist" eq "$(sql "SELECT count(*) > 300 FROM records WHERE resource='sleep'")" 1
 check "heartrate samples stored" eq "$(sql "SELECT count(*) > 10000 FROM records WHERE resource='heartrate'")" 1
 asked() { python3 -c "import json,sys; print(json.load(sys.stdin)['paths']['oura /v2/usercollection/$1'])" <<<"$backfill_stats"; }
-# daily_activity: 15 empty years probed from 2010, then the first year with
-# data listed through (4 pages), then by the task (7 pages, 1 page).
-check "empty years probed once, not per collection" eq "$(asked daily_activity)" 26
+# daily_activity: the first page from 2010 to today (its first day is the
+# earliest), one confirming nothing before it, then the task's windows (7
+# pages, 1 page); not 15 empty years one after another.
+check "the first data day found in two requests, once for all collections" \
+    eq "$(asked daily_activity)" 10
+check "  ... the whole range first" has "daily_activity?start_date=2010-01-01&end_date=$TODAY ->"
 check "  ... the others start at the first data day" eq "$(asked daily_readiness)" 8
 first_day=$(sql "SELECT min(start_time) FROM records WHERE resource='daily_activity'")
 hr_start=$(date -u -d "$first_day -7 days" +%F)
@@ -272,6 +275,19 @@ check "  ... nothing stored as a token" eq "$(sql "SELECT count(*) FROM oauth_to
 check "auth oura with a personal access token stores it" run 0 auth oura --no-browser
 check "  ... marked as such, never refreshed" eq "$(sql "SELECT extra_json, refresh_token IS NULL,
     expires_at IS NULL FROM oauth_tokens")" '{"method":"pat"}|1|1'
+oura_unset access_token
+
+# ---- a server listing newest first: the two-request probe cannot trust its
+# first page, walks the years instead, and misses nothing
+use_db newest.sqlite
+sql() { sqlite3 "$tmp/newest.sqlite" "$@"; }
+oura_set "access_token = \"$PAT\""
+admin "oura/order?newest=1" >/dev/null
+reset_stats
+check "backfill from a server listing newest first" run 0 sync -v
+check "  ... walks the years from start_date" has "daily_activity?start_date=2010-01-01&end_date=2010-12-31 ->"
+check "  ... equals the fake" matches_fake "$tmp/newest.sqlite"
+admin "oura/order?newest=0" >/dev/null
 oura_unset access_token
 
 # ---- a token without the spo2 scope: that collection is skipped
