@@ -2,8 +2,9 @@
  * (records, sync_state, oauth_tokens) plus sync_runs and PRAGMA user_version.
  *
  * One connection, used by one thread at a time (the runner serialises
- * writers).  Every write goes through prepared statements.  A new database
- * file is created with mode 0600. */
+ * writers), and a second that only copies the WAL back, on a thread of its
+ * own (checkpoint.c).  Every write goes through prepared statements.  A new
+ * database file is created with mode 0600. */
 #ifndef HS_STORE_H
 #define HS_STORE_H
 
