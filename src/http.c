@@ -630,7 +630,7 @@ int http_send_json(struct http_client *c, const struct http_request *req, json_t
         json_t *v = rc == 0 ? json_of_body(req, &resp, &stopped, why, sizeof why) : NULL;
         if (rc == 0 && !v && req->parse_lock) {
             if (req->arena) {
-                json_arena_reset(req->arena);
+                json_arena_trim(req->arena);
                 json_arena_attach(NULL);
             }
             pthread_mutex_unlock(req->parse_lock);

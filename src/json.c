@@ -619,6 +619,20 @@ void json_arena_reset(struct json_arena *a)
     a->current = oldest;
 }
 
+void json_arena_trim(struct json_arena *a)
+{
+    while (a->blocks && a->blocks->next) {
+        struct json_arena_block *next = a->blocks->next;
+        free(a->blocks);
+        a->blocks = next;
+    }
+    if (a->blocks) {
+        a->blocks->prev = NULL;
+        a->blocks->used = 0;
+    }
+    a->current = a->blocks;
+}
+
 void json_arena_release(struct json_arena *a)
 {
     while (a->blocks) {

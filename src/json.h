@@ -56,8 +56,12 @@ void json_init(void);
 void json_arena_attach(struct json_arena *a);
 /* Frees every block (the trees in them are gone); the arena can be reused. */
 void json_arena_release(struct json_arena *a);
-/* Forgets the trees but keeps the blocks for the next page. */
+/* Forgets the trees but keeps the blocks for the next item. */
 void json_arena_reset(struct json_arena *a);
+/* Forgets the trees and frees every block but the first: what a listing
+ * keeps between its pages, as many listings run at once and a page's tree
+ * can take several blocks. */
+void json_arena_trim(struct json_arena *a);
 
 /* Parses a response body.  Decodes with JSON_PRESERVE_ORDER; on failure fills
  * errbuf with "invalid JSON at line L column C: reason". Caller owns the result. */

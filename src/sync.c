@@ -884,7 +884,7 @@ static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char
     if (rc == 0) {
         rc = f->on_page(jt, i, page, f->arg, &job->err);
         json_decref(page);
-        json_arena_reset(&f->arena); /* the page's nodes, all at once */
+        json_arena_trim(&f->arena); /* the page's nodes, all at once */
         json_arena_attach(NULL);
         pthread_mutex_unlock(&f->parse_lock);
     }

@@ -460,7 +460,7 @@ static void test_hash(void **state)
 
 /* A page parsed in an arena reads like any other; what jansson allocates
  * outside the parse (here a string kept past the release) is malloc'ed and
- * outlives the arena; a reset arena is reused for the next page. */
+ * outlives the arena; a reset or trimmed arena is reused for the next page. */
 static void test_parse_in_arena(void **state)
 {
     (void)state;
@@ -483,9 +483,25 @@ static void test_parse_in_arena(void **state)
         if (!kept)
             kept = json_string("made while attached, not while parsing");
         json_decref(page);
-        json_arena_reset(&arena);
+        /* Reset keeps every block for the next page: filling starts again
+         * at the oldest, not the newest (the page took several).  Trim
+         * keeps only the first: oldest and newest are one. */
+        if (round == 0) {
+            json_arena_reset(&arena);
+            assert_ptr_not_equal(arena.current, arena.blocks);
+        } else {
+            json_arena_trim(&arena);
+            assert_non_null(arena.blocks);
+            assert_ptr_equal(arena.current, arena.blocks);
+        }
         json_arena_attach(NULL);
     }
+    /* A trimmed arena takes the next page as a new one would. */
+    json_arena_attach(&arena);
+    json_t *again = json_parse_body(big.data, big.len, NULL, 0);
+    assert_int_equal(json_array_size(json_object_get(again, "data")), 20000);
+    json_decref(again);
+    json_arena_attach(NULL);
     json_arena_release(&arena);
     assert_null(arena.blocks);
     assert_string_equal(json_string_value(kept), "made while attached, not while parsing");
