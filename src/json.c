@@ -635,12 +635,9 @@ void json_arena_trim(struct json_arena *a)
 
 void json_arena_release(struct json_arena *a)
 {
-    while (a->blocks) {
-        struct json_arena_block *next = a->blocks->next;
-        free(a->blocks);
-        a->blocks = next;
-    }
-    a->current = NULL;
+    json_arena_trim(a);
+    free(a->blocks);
+    a->blocks = a->current = NULL;
 }
 
 /* json_loadb in received key order, into the attached arena (if any) when

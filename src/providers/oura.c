@@ -353,6 +353,13 @@ static int each_document(struct task *t, json_t *reply, document_fn fn, void *ar
     return 0;
 }
 
+/* The page's continuation token: NULL when absent or empty (the last page). */
+static const char *next_token_of(const json_t *page)
+{
+    const char *token = json_string_value(json_object_get(page, "next_token"));
+    return token && *token ? token : NULL;
+}
+
 /* Every page of `url` (repeated with next_token until it is absent or
  * empty); commits after each page when commit_pages; counts the pages in
  * *pages when not NULL. */
@@ -374,8 +381,8 @@ static int list_all(struct task *t, const char *url, bool commit_pages, document
         if (rc == 0)
             rc = each_document(t, reply, fn, arg, err);
         free(next);
-        const char *token = json_string_value(json_object_get(reply, "next_token"));
-        next = rc == 0 && token && *token ? strdup(token) : NULL;
+        const char *token = next_token_of(reply);
+        next = rc == 0 && token ? strdup(token) : NULL;
         json_decref(reply);
         if (rc == 0 && commit_pages)
             rc = task_commit(t, NULL, NULL, err);
@@ -521,8 +528,7 @@ static int first_page_earliest(struct task *t, time_t from, time_t to, time_t *e
     free(url);
     if (rc == 0)
         rc = each_document(t, reply, note_earliest_day, earliest, err);
-    const char *token = json_string_value(json_object_get(reply, "next_token"));
-    *more = token && *token;
+    *more = next_token_of(reply) != NULL;
     json_decref(reply);
     return rc;
 }
@@ -726,8 +732,8 @@ static time_t heartrate_start(struct task *t)
 static char *next_page_url(const char *url, const json_t *page, void *unused)
 {
     (void)unused;
-    const char *token = json_string_value(json_object_get(page, "next_token"));
-    if (!token || !*token)
+    const char *token = next_token_of(page);
+    if (!token)
         return NULL;
     struct buf next = BUF_INIT;
     /* Drop an earlier next_token: it is always the last parameter. */

@@ -632,19 +632,11 @@ static void test_wal_stays_bounded(void **state)
     char *payload = malloc(PAYLOAD + 16);
     assert_non_null(payload);
     snprintf(payload, PAYLOAD + 16, "{\"x\":\"%0*d\"}", PAYLOAD, 0);
-    char wal[160], id[32];
+    char wal[160];
     snprintf(wal, sizeof wal, "%s-wal", f->db);
     long largest = 0;
-    struct hs_error err = HS_ERROR_INIT;
     for (int c = 0; c < COMMITS; c++) {
-        assert_int_equal(store_begin(f->s, &err), 0);
-        for (int r = 0; r < ROWS; r++) {
-            snprintf(id, sizeof id, "%06d", c * ROWS + r);
-            struct record rec = {"withings", "measure", id, id, NULL, id, payload};
-            enum upsert_result res;
-            assert_int_equal(store_upsert_record(f->s, &rec, &res, &err), 0);
-        }
-        assert_int_equal(store_commit(f->s, &err), 0);
+        commit_rows(f->s, c * ROWS, ROWS, payload);
         long size = file_size(wal);
         largest = size > largest ? size : largest;
     }
