@@ -30,10 +30,11 @@ FAKE_SRC  := $(wildcard tests/fake/*.c)
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-DEPS      := $(LIB_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(BUILD)/obj/src/main.d
+DEPS      := $(LIB_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(BUILD)/obj/src/main.d \
+             $(BUILD)/obj/tests/bench/floor.d
 
 PROGRAMS  := $(BUILD)/health-sync $(BUILD)/toml-decode
-TEST_PROGRAMS := $(BUILD)/fake-provider $(BUILD)/toml-suite $(UNIT_BIN)
+TEST_PROGRAMS := $(BUILD)/fake-provider $(BUILD)/toml-suite $(BUILD)/bench-floor $(UNIT_BIN)
 
 .PHONY: all check test-programs demo bench install uninstall clean deps fuzz check-valgrind format
 all: $(PROGRAMS)
@@ -53,6 +54,9 @@ $(BUILD)/toml-decode: $(BUILD)/obj/tools/toml-decode.o $(BUILD)/libhs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/toml-suite: $(BUILD)/obj/tests/toml-suite.o $(BUILD)/libhs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench-floor: $(BUILD)/obj/tests/bench/floor.o $(BUILD)/libhs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/fake-provider: $(FAKE_OBJ) $(BUILD)/libhs.a
@@ -76,7 +80,7 @@ demo: deps
 	@scripts/demo
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider
+	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider $(BUILD)/bench-floor
 	@scripts/bench
 
 # libFuzzer targets (clang): FUZZ_SECONDS per target, default 60.

@@ -178,6 +178,7 @@ static int sync_selected(const struct cli *cli, const struct config *cfg,
         struct provider_result results[MAX_SELECTED];
         size_t ran = run_providers(runner, selected, n, results);
         print_summary(results, ran);
+        sync_runner_log_stats(runner);
         failed = false;
         for (size_t i = 0; i < ran; i++)
             failed = failed || results[i].failed;

@@ -3,6 +3,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "timeutil.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -158,13 +159,6 @@ static void handle_put(struct http_client *c, CURL *h)
         curl_easy_cleanup(h);
 }
 
-static double monotonic_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double sleep_scale(void)
 {
     const char *s = getenv("HEALTH_SYNC_SLEEP_SCALE");
@@ -195,7 +189,7 @@ static int rate_limit_wait(struct http_client *c, struct hs_error *err)
             pthread_mutex_unlock(&c->lock);
             return 0;
         }
-        double now = monotonic_seconds(), window = c->rate_seconds * sleep_scale();
+        double now = time_monotonic(), window = c->rate_seconds * sleep_scale();
         while (c->sent_count && now - c->sent_at[c->sent_head] >= window) {
             c->sent_head = (c->sent_head + 1) % RATE_WINDOW_MAX;
             c->sent_count--;
@@ -525,9 +519,9 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
         if ((c->hooks.before && c->hooks.before(c->hooks.arg, err) < 0) ||
             rate_limit_wait(c, err) < 0)
             return -1;
-        double t0 = monotonic_seconds();
+        double t0 = time_monotonic();
         rc = attempt(c, req, resp, curl_err);
-        log_request(c->name, req, resp->status, (monotonic_seconds() - t0) * 1000, resp->body.len);
+        log_request(c->name, req, resp->status, (time_monotonic() - t0) * 1000, resp->body.len);
         if (rc == CURLE_OK && c->hooks.after)
             c->hooks.after(c->hooks.arg, resp);
         if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300)

@@ -28,6 +28,8 @@ struct sync_runner;
 struct sync_runner *sync_runner_new(struct store *store, const struct config *cfg,
                                     const struct sync_options *opt);
 void sync_runner_free(struct sync_runner *r);
+/* With -v: the pages committed and how long the database writer was busy. */
+void sync_runner_log_stats(const struct sync_runner *r);
 
 /* Runs every resource of one provider; fills *result.  Returns 0 when all
  * went well, -1 otherwise (details in result). */

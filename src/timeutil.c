@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+double time_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 time_t time_now(void)
 {
     const char *pinned = getenv("HEALTH_SYNC_NOW");

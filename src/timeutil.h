@@ -13,6 +13,9 @@
 /* The current time; tests may pin it with HEALTH_SYNC_NOW=<epoch or ISO>. */
 time_t time_now(void);
 
+/* Seconds on a clock that only moves forward, for durations. */
+double time_monotonic(void);
+
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" / "YYYY-MM-DD" (UTC). */
 void time_format_iso(time_t t, char out[TIME_ISO_LEN]);
 void time_format_date(time_t t, char out[TIME_DATE_LEN]);
