@@ -449,22 +449,22 @@ static int sync_users_me(struct task *t, struct hs_error *err)
 
 /* ---------------------------------------------------------------- devices */
 
-static int add_user_id(struct account *a, const json_t *v, struct hs_error *err)
+static int add_user_id(struct strlist *users, const json_t *v, struct hs_error *err)
 {
     if (!json_truthy(v))
         return 0;
     char *id = json_strdup(v);
-    int rc = id ? strlist_add_unique(&a->users, id, err) : 0;
+    int rc = id ? strlist_add_unique(users, id, err) : 0;
     free(id);
     return rc;
 }
 
 /* leftUserId, rightUserId and the away users of one device. */
-static int collect_side_users(struct account *a, const json_t *result, const char *url,
+static int collect_side_users(struct strlist *users, const json_t *result, const char *url,
                               struct hs_error *err)
 {
-    if (add_user_id(a, json_object_get(result, "leftUserId"), err) < 0 ||
-        add_user_id(a, json_object_get(result, "rightUserId"), err) < 0)
+    if (add_user_id(users, json_object_get(result, "leftUserId"), err) < 0 ||
+        add_user_id(users, json_object_get(result, "rightUserId"), err) < 0)
         return -1;
     json_t *away = json_object_get(result, "awaySides");
     if (away && !json_is_null(away) && !json_is_object(away))
@@ -473,34 +473,72 @@ static int collect_side_users(struct account *a, const json_t *result, const cha
     json_t *id;
     json_object_foreach(away, side, id)
     {
-        if (add_user_id(a, id, err) < 0)
+        if (add_user_id(users, id, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int sync_one_device(struct task *t, struct account *a, const char *device_id,
-                           struct hs_error *err)
+/* The URL <first>/<id>[/<rest>] of each id (devices, users); NULL when out
+ * of memory. */
+static char **id_urls(struct task *t, const char *first, const struct strlist *ids,
+                      const char *rest)
 {
-    struct buf url = BUF_INIT;
-    api_url(t, &url, "devices", device_id, NULL);
-    json_t *reply = NULL;
-    int rc = api_get(t, url.data, &reply, err);
-    json_t *result = json_object_get(reply, "result");
-    if (rc == 0 && !json_is_object(result))
-        rc = shape_error(url.data, "no `result` object", err);
-    if (rc == 0)
-        rc = collect_side_users(a, result, url.data, err);
-    if (rc == 0) {
-        char now[TIME_ISO_LEN];
-        now_iso(t, now);
-        rc = task_put(t, device_id, NULL, NULL, now, reply, err);
+    char **urls = calloc(ids->n ? ids->n : 1, sizeof *urls);
+    for (size_t i = 0; urls && i < ids->n; i++) {
+        struct buf url = BUF_INIT;
+        api_url(t, &url, first, ids->v[i], rest);
+        urls[i] = buf_detach(&url);
     }
-    if (rc == 0)
-        rc = task_commit(t, NULL, NULL, err);
-    json_decref(reply);
+    return urls;
+}
+
+static void free_urls(char **urls, size_t n)
+{
+    for (size_t i = 0; urls && i < n; i++)
+        free(urls[i]);
+    free(urls);
+}
+
+/* The devices are asked side by side; a fetching thread keeps a device's
+ * side users in that device's own list, and the task's thread adds them to
+ * the account. */
+struct devices_pass {
+    struct account *account;
+    struct strlist *side_users; /* one per device */
+};
+
+/* One device's reply, on a fetching thread: its record queued. */
+static int put_device(struct task *jt, size_t job, json_t *reply, void *arg, struct hs_error *err)
+{
+    struct devices_pass *pass = arg;
+    const char *device_id = pass->account->devices.v[job];
+    struct buf url = BUF_INIT;
+    api_url(jt, &url, "devices", device_id, NULL);
+    json_t *result = json_object_get(reply, "result");
+    int rc;
+    if (json_is_object(result))
+        rc = collect_side_users(&pass->side_users[job], result, url.data, err);
+    else
+        rc = shape_error(url.data, "no `result` object", err);
     buf_free(&url);
-    return rc;
+    if (rc < 0)
+        return -1;
+    char now[TIME_ISO_LEN];
+    now_iso(jt, now);
+    return task_put(jt, device_id, NULL, NULL, now, reply, err);
+}
+
+/* After a device, on the task's thread: its users known, its record stored. */
+static int device_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    struct devices_pass *pass = arg;
+    const struct strlist *found = &pass->side_users[job];
+    task_progress(t, "device %zu/%zu", job + 1, pass->account->devices.n);
+    for (size_t i = 0; i < found->n; i++)
+        if (strlist_add_unique(&pass->account->users, found->v[i], err) < 0)
+            return -1;
+    return task_commit(t, NULL, NULL, err);
 }
 
 /* Every device of the account (the seed read only the first, §6 #13). */
@@ -512,12 +550,18 @@ static int sync_devices(struct task *t, struct hs_error *err)
     strlist_clear(&a->users);
     if (strcmp(a->me_id, "me") && strlist_add_unique(&a->users, a->me_id, err) < 0)
         return -1;
-    for (size_t i = 0; i < a->devices.n; i++) {
-        task_progress(t, "device %zu/%zu", i + 1, a->devices.n);
-        if (sync_one_device(t, a, a->devices.v[i], err) < 0)
-            return -1;
-    }
-    if (finish_snapshot(t, err) < 0)
+    struct devices_pass pass = {a,
+                                calloc(a->devices.n ? a->devices.n : 1, sizeof *pass.side_users)};
+    char **urls = id_urls(t, "devices", &a->devices, NULL);
+    int rc = urls && pass.side_users ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    if (rc == 0 && a->devices.n)
+        rc = task_fetch_ahead(t, urls, a->devices.n, run_max_concurrency(t->run), task_single_page,
+                              put_device, device_done, &pass, err);
+    for (size_t i = 0; pass.side_users && i < a->devices.n; i++)
+        strlist_clear(&pass.side_users[i]);
+    free(pass.side_users);
+    free_urls(urls, a->devices.n);
+    if (rc < 0 || finish_snapshot(t, err) < 0)
         return -1;
     if (a->users.n > 1) /* qsort may not be handed the NULL of an empty list */
         qsort(a->users.v, a->users.n, sizeof *a->users.v, cmp_str);
@@ -527,25 +571,34 @@ static int sync_devices(struct task *t, struct hs_error *err)
 
 /* ---------------------------------------------------------------- users */
 
+/* One user's reply, on a fetching thread: queued as that user's record. */
+static int put_user(struct task *jt, size_t job, json_t *reply, void *arg, struct hs_error *err)
+{
+    const struct account *a = arg;
+    char now[TIME_ISO_LEN];
+    now_iso(jt, now);
+    return task_put(jt, a->users.v[job], NULL, NULL, now, reply, err);
+}
+
+/* The users are one snapshot, committed once they are all in. */
+static int user_done(struct task *t, size_t job, void *arg, struct hs_error *err)
+{
+    (void)t, (void)job, (void)arg, (void)err;
+    return 0;
+}
+
+/* Every user of the account, asked side by side. */
 static int sync_users(struct task *t, struct hs_error *err)
 {
     struct account *a = require_users(t, err);
     if (!a)
         return -1;
-    struct buf url = BUF_INIT;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < a->users.n; i++) {
-        api_url(t, &url, "users", a->users.v[i], NULL);
-        json_t *reply = NULL;
-        rc = api_get(t, url.data, &reply, err);
-        if (rc == 0) {
-            char now[TIME_ISO_LEN];
-            now_iso(t, now);
-            rc = task_put(t, a->users.v[i], NULL, NULL, now, reply, err);
-        }
-        json_decref(reply);
-    }
-    buf_free(&url);
+    char **urls = id_urls(t, "users", &a->users, NULL);
+    int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    if (rc == 0 && a->users.n)
+        rc = task_fetch_ahead(t, urls, a->users.n, run_max_concurrency(t->run), task_single_page,
+                              put_user, user_done, a, err);
+    free_urls(urls, a->users.n);
     return rc < 0 ? -1 : finish_snapshot(t, err);
 }
 
@@ -790,7 +843,7 @@ static int put_interval(struct task *t, const char *user_id, const json_t *item,
  * written only on the task's thread (users, via the job index). */
 struct intervals_pass {
     const struct account *account;
-    time_t cutoff; /* incremental: stop paging below it (0 = the whole history) */
+    time_t cutoff;               /* incremental: stop paging below it (0 = the whole history) */
     atomic_bool cursor_repeated; /* set by a fetching thread: the listing is incomplete */
 };
 
@@ -886,20 +939,12 @@ static int sync_intervals(struct task *t, struct hs_error *err)
     long long days = run_config_int(t->run, "intervals_days");
     if (t->full && days > 0)
         pass.cutoff = t->run->now - t->run->now % DAY_SECONDS - (time_t)days * DAY_SECONDS;
-    char **urls = calloc(a->users.n ? a->users.n : 1, sizeof *urls);
+    char **urls = id_urls(t, "users", &a->users, "intervals");
     int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    for (size_t i = 0; rc == 0 && i < a->users.n; i++) {
-        struct buf url = BUF_INIT;
-        api_url(t, &url, "users", a->users.v[i], "intervals");
-        urls[i] = buf_detach(&url);
-    }
     if (rc == 0)
         rc = task_fetch_any_order(t, urls, a->users.n, run_max_concurrency(t->run),
-                                  next_interval_url, put_interval_page, intervals_done, &pass,
-                                  err);
-    for (size_t i = 0; urls && i < a->users.n; i++)
-        free(urls[i]);
-    free(urls);
+                                  next_interval_url, put_interval_page, intervals_done, &pass, err);
+    free_urls(urls, a->users.n);
     if (rc < 0)
         return -1;
     /* An incomplete listing must not sweep: it would delete what it missed. */
@@ -918,12 +963,8 @@ static int sync_intervals(struct task *t, struct hs_error *err)
 static const struct resource eightsleep_resources[] = {
     /* Each needs what the ones before it found, except intervals, which
      * runs beside trends once users are known. */
-    {"users_me", sync_users_me},
-    {"devices", sync_devices, true},
-    {"users", sync_users, true},
-    {"trends", sync_trends, true},
-    {"intervals", sync_intervals},
-    {NULL},
+    {"users_me", sync_users_me},   {"devices", sync_devices, true}, {"users", sync_users, true},
+    {"trends", sync_trends, true}, {"intervals", sync_intervals},   {NULL},
 };
 
 const struct provider eightsleep_provider = {

@@ -8,6 +8,7 @@
  * Test control (not part of any real API):
  *   GET  /_admin/stats          request counts per provider and per path, the longest
  *                               chain of continuation pages, the most answered at once
+ *                               (in all, and per route: the path with its ids as "*")
  *   POST /_admin/reset-stats
  *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=
  *   POST /_admin/expire?provider=P  every access token of P expires now
@@ -19,6 +20,7 @@
 #include "timeutil.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -38,13 +40,46 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *stats_paths, *stats_providers;
 static long stats_total;
 static long stats_in_flight, stats_max_in_flight; /* requests being answered at once */
+/* The same per route (the path with its ids as "*"), so that tests can
+ * tell a client asked for several users or devices side by side. */
+static json_t *route_in_flight, *route_max_in_flight;
 
-static void count_in_flight(int delta)
+/* A path segment of 16 or more letters and digits is an id. */
+static void route_of(const char *path, char *out, size_t size)
 {
+    size_t o = 0;
+    for (const char *p = path; *p && o + 2 < size;) {
+        size_t n = strcspn(p, "/?");
+        size_t alnum = 0;
+        while (alnum < n && isalnum((unsigned char)p[alnum]))
+            alnum++;
+        if (n >= 16 && alnum == n) {
+            out[o++] = '*';
+        } else {
+            size_t k = n < size - 2 - o ? n : size - 2 - o;
+            memcpy(out + o, p, k);
+            o += k;
+        }
+        p += n;
+        if (*p != '/')
+            break;
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
+static void count_in_flight(const char *path, int delta)
+{
+    char route[512];
+    route_of(path, route, sizeof route);
     pthread_mutex_lock(&stats_lock);
     stats_in_flight += delta;
     if (stats_in_flight > stats_max_in_flight)
         stats_max_in_flight = stats_in_flight;
+    json_int_t now = json_integer_value(json_object_get(route_in_flight, route)) + delta;
+    json_object_set_new(route_in_flight, route, json_integer(now));
+    if (now > json_integer_value(json_object_get(route_max_in_flight, route)))
+        json_object_set_new(route_max_in_flight, route, json_integer(now));
     pthread_mutex_unlock(&stats_lock);
 }
 
@@ -116,10 +151,11 @@ static void count_chain(const char *provider, const struct fake_request *req)
 static int admin_stats(struct fake_response *resp, bool reset)
 {
     pthread_mutex_lock(&stats_lock);
-    json_t *out = json_pack("{s:I,s:O,s:O,s:I,s:s,s:I}", "total", (json_int_t)stats_total,
+    json_t *out = json_pack("{s:I,s:O,s:O,s:I,s:s,s:I,s:O}", "total", (json_int_t)stats_total,
                             "providers", stats_providers, "paths", stats_paths, "longest_chain",
                             (json_int_t)stats_longest_chain, "longest_chain_listing",
-                            longest_listing, "max_in_flight", (json_int_t)stats_max_in_flight);
+                            longest_listing, "max_in_flight", (json_int_t)stats_max_in_flight,
+                            "max_in_flight_by_route", route_max_in_flight);
     if (reset) {
         json_object_clear(stats_paths);
         json_object_clear(stats_providers);
@@ -128,6 +164,7 @@ static int admin_stats(struct fake_response *resp, bool reset)
         stats_longest_chain = 0;
         longest_listing[0] = '\0';
         stats_max_in_flight = stats_in_flight;
+        json_object_clear(route_max_in_flight);
     }
     pthread_mutex_unlock(&stats_lock);
     return fake_json(resp, 200, out);
@@ -311,9 +348,9 @@ static void dispatch(struct fake_request *req, struct fake_response *resp)
         handle_admin(req, resp);
         return;
     }
-    count_in_flight(1);
+    count_in_flight(req->full_path, 1);
     dispatch_to_provider(req, resp);
-    count_in_flight(-1);
+    count_in_flight(req->full_path, -1);
 }
 
 struct conn_state {
@@ -445,6 +482,8 @@ int main(int argc, char **argv)
     }
     stats_paths = json_object();
     stats_providers = json_object();
+    route_in_flight = json_object();
+    route_max_in_flight = json_object();
     stats_chains = json_object();
     for (const struct fake_provider *const *f = fakes; *f; f++)
         if ((*f)->init)
