@@ -1049,6 +1049,13 @@ static int take_page(struct fetch_ahead *f, size_t i, struct queued_page *q,
     return rc;
 }
 
+/* After job's last page, on the task's thread (job_done may be NULL: what
+ * the job queued then waits for the task's own commit). */
+static int finish_job(struct fetch_ahead *f, size_t job, struct hs_error *err)
+{
+    return f->job_done ? f->job_done(f->task, job, f->arg, err) : 0;
+}
+
 static int consume_jobs(struct fetch_ahead *f, struct hs_error *err)
 {
     for (size_t i = 0; i < f->n; i++) {
@@ -1057,7 +1064,7 @@ static int consume_jobs(struct fetch_ahead *f, struct hs_error *err)
         while ((rc = take_page(f, i, &q, err)) > 0)
             if (consume_page(f, &q, err) < 0)
                 return -1;
-        if (rc < 0 || f->job_done(f->task, i, f->arg, err) < 0)
+        if (rc < 0 || finish_job(f, i, err) < 0)
             return -1;
         pthread_mutex_lock(&f->lock);
         f->consumed++;
@@ -1119,7 +1126,7 @@ static int consume_any_order(struct fetch_ahead *f, struct hs_error *err)
     size_t job;
     struct queued_page q;
     while ((rc = take_any_page(f, notified, &job, &q, err)) > 0) {
-        int cb = q.text.data ? consume_page(f, &q, err) : f->job_done(f->task, job, f->arg, err);
+        int cb = q.text.data ? consume_page(f, &q, err) : finish_job(f, job, err);
         if (cb < 0) {
             rc = -1;
             break;

@@ -580,14 +580,8 @@ static int put_user(struct task *jt, size_t job, json_t *reply, void *arg, struc
     return task_put(jt, a->users.v[job], NULL, NULL, now, reply, err);
 }
 
-/* The users are one snapshot, committed once they are all in. */
-static int user_done(struct task *t, size_t job, void *arg, struct hs_error *err)
-{
-    (void)t, (void)job, (void)arg, (void)err;
-    return 0;
-}
-
-/* Every user of the account, asked side by side. */
+/* Every user of the account, asked side by side: one snapshot, committed
+ * once they are all in. */
 static int sync_users(struct task *t, struct hs_error *err)
 {
     struct account *a = require_users(t, err);
@@ -597,7 +591,7 @@ static int sync_users(struct task *t, struct hs_error *err)
     int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
     if (rc == 0 && a->users.n)
         rc = task_fetch_ahead(t, urls, a->users.n, run_max_concurrency(t->run), task_single_page,
-                              put_user, user_done, a, err);
+                              put_user, NULL, a, err);
     free_urls(urls, a->users.n);
     return rc < 0 ? -1 : finish_snapshot(t, err);
 }

@@ -134,7 +134,8 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
  * the calling task in job order (task_fetch_ahead) or as they come, each
  * job's own in order (task_fetch_any_order), and after a job's last page
  * job_done runs on the calling thread: commit there (task_queued tells how
- * much is queued).  At most `ahead` requests are in flight, and the
+ * much is queued), or pass NULL to leave the queue for the task's own
+ * commit after task_fetch_ahead returns.  At most `ahead` requests are in flight, and the
  * queued pages stay within a small budget, so memory stays bounded.
  * next_url and on_page run on the fetching threads: they may only read
  * `arg`, or write what belongs to their job. */
