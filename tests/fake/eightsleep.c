@@ -25,7 +25,8 @@
  *   delete-night?user=&day= delete a night (trend day and session go away)
  *   expire-tokens?after=N   revoke every token at the N-th next API request (0: now)
  *   burst5xx?n=N            answer the next N requests 503
- *   break-trends?on=1|0     `days` becomes an object (an API change) */
+ *   break-trends?on=1|0     `days` becomes an object (an API change)
+ *   break-device?on=1|0     the guest pod's reply has no `result` (an API change) */
 #include "fake.h"
 
 #include <openssl/evp.h>
@@ -57,7 +58,7 @@ static size_t nnights, capnights;
 static time_t clock_tick;
 static long revoke_after; /* > 0: API requests until every token is revoked */
 static long burst5xx;
-static bool broken_trends;
+static bool broken_trends, broken_device;
 
 /* ---- data ---- */
 
@@ -493,7 +494,10 @@ static int handle_device(struct fake_response *resp, const char *id)
 {
     if (strcmp(id, main_pod) && strcmp(id, guest_pod))
         return api_error(resp, 404, "NotFound", "Device not found");
-    return fake_json(resp, 200, device_json(!strcmp(id, guest_pod)));
+    bool guest = !strcmp(id, guest_pod);
+    if (guest && broken_device)
+        return fake_json(resp, 200, json_pack("{s:o}", "device", device_json(true)));
+    return fake_json(resp, 200, device_json(guest));
 }
 
 /* Counts a request towards expire-tokens?after=N; true once they are revoked. */
@@ -614,6 +618,10 @@ static int eightsleep_admin(const char *action, struct fake_request *req,
         const char *on = fake_arg(req, "on");
         broken_trends = !on || atoi(on) != 0;
         fake_json(resp, 200, json_pack("{s:b}", "on", broken_trends));
+    } else if (!strcmp(action, "break-device")) {
+        const char *on = fake_arg(req, "on");
+        broken_device = !on || atoi(on) != 0;
+        fake_json(resp, 200, json_pack("{s:b}", "on", broken_device));
     } else {
         fake_error(resp, 404, "no admin action %s", action);
     }

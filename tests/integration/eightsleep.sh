@@ -136,6 +136,15 @@ check "...while the other resources go on" eval 'has "eightsleep/intervals: 0 ne
 check "...and no night is deleted" eq "$(stored trends)" "$before"
 admin "eightsleep/break-trends?on=0" >/dev/null
 
+admin "eightsleep/break-device?on=1" >/dev/null
+check "a device reply without \`result\` fails devices naming its URL (exit 1)" eval \
+    'run 1 sync && has "devices: unexpected reply from GET .*/devices/" && has "no \`result\` object"'
+check "...and the resources needing the users are skipped, not run on a partial list" eval \
+    'has "users are unknown because devices failed"'
+check "...the devices stored stay as they were" eq "$(count devices)" 2
+admin "eightsleep/break-device?on=0" >/dev/null
+check "...and the next sync completes" run 0 sync
+
 cp health-sync.toml good.toml
 write_config eightsleep hevy
 sed -i 's/^password = .*/password = "wrong-password-123"/' health-sync.toml
