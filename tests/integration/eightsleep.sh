@@ -82,9 +82,6 @@ check "a second sync with nothing new succeeds" run 0 sync
 check "...making only the minimal requests (me, 2 devices, 2 users, 1 window and 1 page each)" eq "$(requests eightsleep)" 9
 check "...and changing no night" eval 'has "trends: 0 new, 0 updated, 0 deleted"'
 
-# route_max ROUTE: the most requests the fake was answering at once on ROUTE
-# (ids as "*") since the last reset.
-route_max() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['max_in_flight_by_route'].get('$1', 0))"; }
 admin "config?latency_ms=300" >/dev/null
 reset_stats
 check "with 300 ms a request, a sync asks for both devices at once" eval \

@@ -67,6 +67,9 @@ stats() { curl -s "$FAKE/_admin/stats"; }          # request counts (JSON)
 reset_stats() { curl -s -X POST "$FAKE/_admin/reset-stats" >/dev/null; }
 # requests PROVIDER: requests the fake counted for it since the last reset
 requests() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['providers'].get('$1', 0))"; }
+# route_max ROUTE: the most requests the fake was answering at once on ROUTE
+# (the path with its ids as "*") since the last reset
+route_max() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['max_in_flight_by_route'].get('$1', 0))"; }
 
 free_port() {
     local p

@@ -302,5 +302,15 @@ check "sync with a missing scope still succeeds" run 0 sync
 check "  ... warns about the skipped collection" has 'oura/daily_spo2 skipped: the token lacks the scope'
 check "  ... everything else stored" matches_fake "$tmp/scope.sqlite" daily_spo2
 
+# ---- heart-rate windows in flight: side by side, but at most 6 (their
+# replies are the big ones, parsed one at a time)
+sed -i '/^max_concurrency = 1$/d' "$CONF" # the crash tests' one request at a time
+admin "config?latency_ms=100" >/dev/null
+reset_stats
+check "with 100 ms a request, sync --full asks for heart-rate windows side by side" eval \
+    'run 0 sync --full && [ "$(route_max /v2/usercollection/heartrate)" -ge 2 ]'
+check "  ... at most 6 at once" eval '[ "$(route_max /v2/usercollection/heartrate)" -le 6 ]'
+admin "config?latency_ms=0" >/dev/null
+
 check "no secret in any output" no_secrets
 finish
