@@ -1173,6 +1173,13 @@ static int task_fetch(struct fetch_ahead *f, struct hs_error *err)
     return rc;
 }
 
+void task_free_urls(char **urls, size_t n)
+{
+    for (size_t i = 0; urls && i < n; i++)
+        free(urls[i]);
+    free(urls);
+}
+
 char *task_single_page(const char *url, const json_t *page, void *arg)
 {
     (void)url, (void)page, (void)arg;

@@ -493,13 +493,6 @@ static char **id_urls(struct task *t, const char *first, const struct strlist *i
     return urls;
 }
 
-static void free_urls(char **urls, size_t n)
-{
-    for (size_t i = 0; urls && i < n; i++)
-        free(urls[i]);
-    free(urls);
-}
-
 /* The devices are asked side by side; a fetching thread keeps a device's
  * side users in that device's own list, and the task's thread adds them to
  * the account. */
@@ -560,7 +553,7 @@ static int sync_devices(struct task *t, struct hs_error *err)
     for (size_t i = 0; pass.side_users && i < a->devices.n; i++)
         strlist_clear(&pass.side_users[i]);
     free(pass.side_users);
-    free_urls(urls, a->devices.n);
+    task_free_urls(urls, a->devices.n);
     if (rc < 0 || finish_snapshot(t, err) < 0)
         return -1;
     if (a->users.n > 1) /* qsort may not be handed the NULL of an empty list */
@@ -592,7 +585,7 @@ static int sync_users(struct task *t, struct hs_error *err)
     if (rc == 0 && a->users.n)
         rc = task_fetch_ahead(t, urls, a->users.n, run_max_concurrency(t->run), task_single_page,
                               put_user, NULL, a, err);
-    free_urls(urls, a->users.n);
+    task_free_urls(urls, a->users.n);
     return rc < 0 ? -1 : finish_snapshot(t, err);
 }
 
@@ -743,9 +736,7 @@ static size_t trend_windows(const char *from, const char *to, struct trends_pass
 
 static void free_trends_pass(struct trends_pass *p)
 {
-    for (size_t i = 0; p->urls && i < p->windows * p->account->users.n; i++)
-        free(p->urls[i]);
-    free(p->urls);
+    task_free_urls(p->urls, p->windows * p->account->users.n);
     free(p->from);
     free(p->to);
 }
@@ -938,7 +929,7 @@ static int sync_intervals(struct task *t, struct hs_error *err)
     if (rc == 0)
         rc = task_fetch_any_order(t, urls, a->users.n, run_max_concurrency(t->run),
                                   next_interval_url, put_interval_page, intervals_done, &pass, err);
-    free_urls(urls, a->users.n);
+    task_free_urls(urls, a->users.n);
     if (rc < 0)
         return -1;
     /* An incomplete listing must not sweep: it would delete what it missed. */

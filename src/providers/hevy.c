@@ -242,11 +242,9 @@ static int fetch_workout_pages(struct task *t, struct workouts_listing *l, struc
     if (rc == 0)
         rc = task_fetch_ahead(t, urls, n, run_max_concurrency(t->run), task_single_page,
                               put_workouts_page, workouts_page_done, l, err);
-    for (size_t i = 0; i < n; i++) {
-        free(urls[i]);
+    for (size_t i = 0; i < n; i++)
         free(l->job_latest[i]);
-    }
-    free(urls);
+    task_free_urls(urls, n);
     free(l->job_latest);
     l->job_latest = NULL;
     if (rc < 0)

@@ -656,9 +656,7 @@ static int window_done(struct task *t, size_t job, void *arg, struct hs_error *e
 
 static void free_windows(struct date_windows *w)
 {
-    for (size_t i = 0; w->urls && i < w->n; i++)
-        free(w->urls[i]);
-    free(w->urls);
+    task_free_urls(w->urls, w->n);
     free(w->lo);
     free(w->hi);
 }
@@ -850,9 +848,7 @@ static char *heartrate_url(const char *base, time_t lo, time_t hi, char end_iso[
 
 static void free_heartrate_windows(struct heartrate_windows *w)
 {
-    for (size_t i = 0; w->urls && i < w->n; i++)
-        free(w->urls[i]);
-    free(w->urls);
+    task_free_urls(w->urls, w->n);
     free(w->ends);
 }
 

@@ -166,6 +166,8 @@ int task_fetch_items_ahead(struct task *t, char *const *urls, size_t n, size_t a
 int task_fetch_any_order(struct task *t, char *const *urls, size_t n, size_t ahead,
                          next_url_fn next_url, fetched_page_fn on_page, job_done_fn job_done,
                          void *arg, struct hs_error *err);
+/* Frees the n URLs of a fetch ahead and their array (NULL: nothing). */
+void task_free_urls(char **urls, size_t n);
 /* How many requests of this provider may be in flight at once. */
 size_t run_max_concurrency(const struct provider_run *r);
 
