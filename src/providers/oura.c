@@ -546,16 +546,17 @@ static int first_page_earliest(struct task *t, time_t from, time_t to, time_t *e
  * after empty year: the first page of the whole range gives its earliest
  * day (Oura lists in day order), and the range before that day must then
  * be empty.  A reply that does not bear that out (another order) is walked
- * year by year.  No data at all: today.  Unanswerable (say, no scope):
- * start_date. */
+ * year by year.  A first page that is the only one held the whole range:
+ * its earliest day is the answer in one request, whatever the order.  No
+ * data at all: today.  Unanswerable (say, no scope): start_date. */
 static time_t probe_earliest_day(struct task *t, time_t start_date)
 {
     time_t today = midnight(t->run->now), found = today + DAY, before = today + DAY;
     bool more = false, more_before = false;
     struct hs_error err = HS_ERROR_INIT;
     int rc = first_page_earliest(t, start_date, today, &found, &more, &err);
-    if (rc == 0 && found > today && !more)
-        return today;
+    if (rc == 0 && !more)
+        return found > today ? today : found;
     if (rc == 0 && found <= start_date)
         return start_date;
     if (rc == 0 && found <= today) {

@@ -239,7 +239,7 @@ uint64_t fake_hash(uint64_t a, uint64_t b)
 
 long fake_day_count(void)
 {
-    return (long)fake_opt.years * 365;
+    return fake_opt.days > 0 ? fake_opt.days : (long)fake_opt.years * 365;
 }
 
 time_t fake_day_start(long d)

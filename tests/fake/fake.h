@@ -31,6 +31,7 @@
 struct fake_options {
     time_t now;           /* the fake's "today" (HEALTH_SYNC_NOW or the clock) */
     int years;            /* history length */
+    int days;             /* history length in days instead, when > 0 */
     double density;       /* 0..1: share of days with data */
     uint64_t seed;        /* data generator seed */
     int latency_ms;       /* added to every request */

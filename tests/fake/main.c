@@ -1,6 +1,6 @@
 /* fake-provider: serves every fake provider on one loopback port.
  *
- *   fake-provider [--port N] [--port-file F] [--years Y] [--density D]
+ *   fake-provider [--port N] [--port-file F] [--years Y | --days N] [--density D]
  *                 [--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R]
  *                 [--rate429 R] [--token-ttl S] [--heartrate-hours H]
  *                 [--heartrate-page-size N] [--oura-collections C,...]
@@ -432,7 +432,8 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: fake-provider [--port N] [--port-file F] [--years Y] [--density D] "
+    fprintf(stderr, "usage: fake-provider [--port N] [--port-file F] [--years Y | --days N] "
+                    "[--density D] "
                     "[--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R] "
                     "[--rate429 R] [--token-ttl S] [--heartrate-hours H] "
                     "[--heartrate-page-size N] [--oura-collections C,...]\n");
@@ -454,6 +455,8 @@ int main(int argc, char **argv)
             port_file = v;
         else if (!strcmp(a, "--years"))
             fake_opt.years = atoi(v) > 0 ? atoi(v) : 1;
+        else if (!strcmp(a, "--days"))
+            fake_opt.days = atoi(v) > 0 ? atoi(v) : 1;
         else if (!strcmp(a, "--density"))
             fake_opt.density = atof(v);
         else if (!strcmp(a, "--seed"))
@@ -511,8 +514,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    fprintf(stderr, "fake-provider: listening on http://127.0.0.1:%d (%d years of data)\n",
-            bound, fake_opt.years);
+    fprintf(stderr, "fake-provider: listening on http://127.0.0.1:%d (%ld days of data)\n",
+            bound, fake_day_count());
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     while (!stop)

@@ -312,5 +312,21 @@ check "with 100 ms a request, sync --full asks for heart-rate windows side by si
 check "  ... at most 6 at once" eval '[ "$(route_max /v2/usercollection/heartrate)" -le 6 ]'
 admin "config?latency_ms=0" >/dev/null
 
+# ---- a young account (30 days of data, start_date years before them): the
+# first page of daily activity holds every day, so it alone tells the first
+# one; no second request to confirm the days before it are empty
+kill "$FAKE_PID" && wait "$FAKE_PID" 2>/dev/null
+start_fake --days 30
+sed -i "s|http://127.0.0.1:[0-9]*|$FAKE|g" "$CONF"
+use_db young.sqlite
+sql() { sqlite3 "$tmp/young.sqlite" "$@"; }
+oura_set "access_token = \"$PAT\""
+reset_stats
+check "backfill of a 30-day account" run 0 sync -v
+backfill_stats=$(stats)
+check "  ... the first data day found in one request (then one window)" eq "$(asked daily_activity)" 2
+check "  ... equals the fake" matches_fake "$tmp/young.sqlite"
+oura_unset access_token
+
 check "no secret in any output" no_secrets
 finish
