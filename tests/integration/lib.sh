@@ -18,7 +18,7 @@ fi
 tmp=$(mktemp -d)
 FAKE_PID=
 cleanup_lib() {
-    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    stop_fake
     # Everything the binary printed, for the suite-wide secret scan.
     mkdir -p "$ROOT/$BUILD/test-logs"
     cp "$tmp/all-output" "$ROOT/$BUILD/test-logs/output-$(basename "$0" .sh).log" 2>/dev/null
@@ -61,6 +61,11 @@ start_fake() {
     for _ in $(seq 200); do [ -s "$tmp/fake.port" ] && break; sleep 0.02; done
     [ -s "$tmp/fake.port" ] || { echo "# the fake did not start"; cat "$tmp/fake.log"; exit 1; }
     FAKE="http://127.0.0.1:$(cat "$tmp/fake.port")"
+}
+# stop_fake: stops the fake server (start_fake may start another).
+stop_fake() {
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+    FAKE_PID=
 }
 admin() { curl -s -X POST "$FAKE/_admin/$1"; }     # admin hevy/add
 stats() { curl -s "$FAKE/_admin/stats"; }          # request counts (JSON)

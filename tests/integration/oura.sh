@@ -14,7 +14,10 @@ write_config oura
 CONF="$tmp/health-sync.toml"
 
 day() { date -u -d "$TODAY $1 days" +%F; } # day -3 => three days ago
-use_db() { sed -i "s|^db = .*|db = \"$tmp/$1\"|" "$CONF"; }
+# use_db FILE: the config and sql() both use $tmp/FILE from now on
+use_db() { sed -i "s|^db = .*|db = \"$tmp/$1\"|" "$CONF"; DB="$tmp/$1"; }
+DB="$tmp/health.sqlite"
+sql() { sqlite3 "$DB" "$@"; }
 oura_set() { sed -i "/^\[oura\]/a $1" "$CONF"; }   # oura_set 'key = "v"'
 oura_unset() { sed -i "/^$1 = /d" "$CONF"; }
 path_count() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('oura $1', 0))"; }
@@ -231,7 +234,6 @@ check "  ... ends with exactly the same rows" eq "$(dump)" "$before"
 
 # ---- crash after a few commits, then resume: same rows
 use_db crash.sqlite
-sql() { sqlite3 "$tmp/crash.sqlite" "$@"; }
 oura_set "access_token = \"$PAT\""
 # One resource at a time, so that "the N-th commit" is the same place every run.
 sed -i 's/^\[app\]$/[app]\nmax_concurrency = 1/' "$CONF"
@@ -266,7 +268,6 @@ check "  ... equals the fake" matches_fake "$tmp/crash.sqlite"
 
 # ---- a personal access token in the config works without auth
 use_db pat.sqlite
-sql() { sqlite3 "$tmp/pat.sqlite" "$@"; }
 reset_stats
 check "sync with a personal access token, no auth" run 0 sync
 check "  ... equals the fake" matches_fake "$tmp/pat.sqlite"
@@ -280,7 +281,6 @@ oura_unset access_token
 # ---- a server listing newest first: the two-request probe cannot trust its
 # first page, walks the years instead, and misses nothing
 use_db newest.sqlite
-sql() { sqlite3 "$tmp/newest.sqlite" "$@"; }
 oura_set "access_token = \"$PAT\""
 admin "oura/order?newest=1" >/dev/null
 reset_stats
@@ -292,7 +292,6 @@ oura_unset access_token
 
 # ---- a token without the spo2 scope: that collection is skipped
 use_db scope.sqlite
-sql() { sqlite3 "$tmp/scope.sqlite" "$@"; }
 oura_set 'scopes = "personal daily heartrate workout tag session"'
 admin "oura/issuer?enabled=0" >/dev/null
 reset_stats
@@ -315,11 +314,10 @@ admin "config?latency_ms=0" >/dev/null
 # ---- a young account (30 days of data, start_date years before them): the
 # first page of daily activity holds every day, so it alone tells the first
 # one; no second request to confirm the days before it are empty
-kill "$FAKE_PID" && wait "$FAKE_PID" 2>/dev/null
+stop_fake
 start_fake --days 30
 sed -i "s|http://127.0.0.1:[0-9]*|$FAKE|g" "$CONF"
 use_db young.sqlite
-sql() { sqlite3 "$tmp/young.sqlite" "$@"; }
 oura_set "access_token = \"$PAT\""
 reset_stats
 check "backfill of a 30-day account" run 0 sync -v

@@ -74,8 +74,7 @@ check "... and keeps the start_date anchor as its watermark (not now)" \
 late=$(admin "strava/add?start=$(($(date +%s) - 200 * 86400))" | json_id)
 check "an old activity uploaded later is found by the next plain sync" eval \
     'run 0 sync && eq "$(activities)" 1 && [ -n "$(payload_field "$late" "\$.id")" ]'
-kill "$FAKE_PID" && wait "$FAKE_PID"
-FAKE_PID=
+stop_fake
 rm -f "$tmp"/health.sqlite*
 
 # ---- a year of data ----
