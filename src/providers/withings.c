@@ -35,7 +35,7 @@ static const struct config_key withings_keys[] = {
     {"meastypes", CFG_LIST, "1,4,5,6,8,9,10,11,12,54,71,73,76,77,88,91,123", 0, 0, "measure type ids to fetch"},
     {"base_url", CFG_URL, "https://wbsapi.withings.net", 0, 0, "host root holding /measure, /v2/measure, /v2/sleep, /v2/oauth2"},
     {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
-    {"sleep_detail", CFG_BOOL, "true", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
+    {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
     {NULL},
 };

@@ -48,6 +48,18 @@ check "one getnonce and one requesttoken call, no client_secret" \
 check "the token row keeps userid in extra_json" \
     eq "$(sql "SELECT token_type, json_extract(extra_json, '\$.userid') FROM oauth_tokens WHERE provider='withings'")" "Bearer|36356"
 
+# ---- the nights' detail is off by default: a Python tool's config fetches what it did
+defaults="$tmp/defaults.sqlite"
+run 0 --db "$defaults" init-db
+sqlite3 "$defaults" "ATTACH '$tmp/health.sqlite' AS m; INSERT INTO oauth_tokens SELECT * FROM m.oauth_tokens"
+reset_stats
+check "without sleep_detail, a backfill" run 0 --db "$defaults" sync
+check "... stores the summaries and no night's detail" eq \
+    "$(sqlite3 "$defaults" "SELECT SUM(resource='sleep_summary') > 300, SUM(resource='sleep') FROM records")" "1|0"
+check "... with no request per night" test "$(path_count /v2/sleep)" -lt 10
+sqlite3 "$tmp/health.sqlite" "DELETE FROM oauth_tokens; ATTACH '$defaults' AS d; INSERT INTO oauth_tokens SELECT * FROM d.oauth_tokens"
+sed -i '/^\[withings\]/a sleep_detail = true' "$cfg"
+
 # ---- first backfill
 check "the first sync backfills every resource (-v)" run 0 sync -v
 for spec in "measures /measure getmeas measuregrps meastypes=$DEFAULT_TYPES category=1" \
