@@ -36,6 +36,10 @@ while True:
 print(total)
 PY
 }
+# copy_tokens FROM TO: the stored tokens of database FROM replace those of TO.
+copy_tokens() {
+    sqlite3 "$2" "DELETE FROM oauth_tokens; ATTACH '$1' AS src; INSERT INTO oauth_tokens SELECT * FROM src.oauth_tokens"
+}
 count() { sql "SELECT COUNT(*) FROM records WHERE provider='withings' AND resource='$1'"; }
 path_count() { stats | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('withings $1', 0))"; }
 
@@ -51,13 +55,13 @@ check "the token row keeps userid in extra_json" \
 # ---- the nights' detail is off by default: a Python tool's config fetches what it did
 defaults="$tmp/defaults.sqlite"
 run 0 --db "$defaults" init-db
-sqlite3 "$defaults" "ATTACH '$tmp/health.sqlite' AS m; INSERT INTO oauth_tokens SELECT * FROM m.oauth_tokens"
+copy_tokens "$tmp/health.sqlite" "$defaults"
 reset_stats
 check "without sleep_detail, a backfill" run 0 --db "$defaults" sync
 check "... stores the summaries and no night's detail" eq \
     "$(sqlite3 "$defaults" "SELECT SUM(resource='sleep_summary') > 300, SUM(resource='sleep') FROM records")" "1|0"
 check "... with no request per night" test "$(path_count /v2/sleep)" -lt 10
-sqlite3 "$tmp/health.sqlite" "DELETE FROM oauth_tokens; ATTACH '$defaults' AS d; INSERT INTO oauth_tokens SELECT * FROM d.oauth_tokens"
+copy_tokens "$defaults" "$tmp/health.sqlite"
 sed -i '/^\[withings\]/a sleep_detail = true' "$cfg"
 
 # ---- first backfill
@@ -90,7 +94,7 @@ check "watermarks are ISO UTC" eq "$(sql "SELECT COUNT(*) FROM sync_state WHERE 
 # ---- an interrupted sleep backfill resumes at the last committed night
 resume="$tmp/resume.sqlite"
 run 0 --db "$resume" init-db
-sqlite3 "$resume" "ATTACH '$tmp/health.sqlite' AS m; INSERT INTO oauth_tokens SELECT * FROM m.oauth_tokens"
+copy_tokens "$tmp/health.sqlite" "$resume"
 # About 22 page commits come before the sleep resource: die ~100 nights into it.
 check "a backfill killed in the middle of the nights" eval 'HEALTH_SYNC_FAIL_AFTER_COMMITS=120 run 99 --db "$resume" sync'
 stored=$(sqlite3 "$resume" "SELECT COUNT(*) FROM records WHERE resource='sleep'")
