@@ -1362,6 +1362,13 @@ struct provider_pass {
     bool stop; /* credentials rejected or interrupted: start nothing more */
 };
 
+/* An optional resource the server does not have: its first request was a 404. */
+static bool endpoint_absent(const struct resource *res, const struct task_state *ts,
+                            const struct hs_error *err)
+{
+    return res->optional && err->http_status == 404 && (!ts || ts->pages == 0);
+}
+
 static enum hs_err_kind run_task(struct provider_run *run, const struct resource *res,
                                  struct provider_pass *pass)
 {
@@ -1379,12 +1386,14 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
             rc = mark_full_pass(&t, &err);
     }
     struct task_state *ts = state_of(&t);
+    bool absent = rc != 0 && endpoint_absent(res, ts, &err);
+    bool skipped = rc != 0 && (absent || err.kind == HS_ERR_SCOPE);
     const struct run_counts zero = {0};
     const struct run_counts *counts = ts ? &ts->counts : &zero;
     log_progress_done();
     pthread_mutex_lock(&pass->lock);
     struct provider_result *result = pass->result;
-    const char *status = rc == 0 ? "success" : err.kind == HS_ERR_SCOPE ? "skipped" : "error";
+    const char *status = rc == 0 ? "success" : skipped ? "skipped" : "error";
     if (run_id)
         run_store_finish(r, run_id, status, ts ? ts->watermark : NULL, counts,
                          rc == 0 ? NULL : err.msg);
@@ -1394,10 +1403,11 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
         log_info("%s/%s: %ld new, %ld updated, %ld deleted, %ld unchanged", run->provider->name,
                  res->name, counts->inserted, counts->updated, counts->deleted,
                  counts->unchanged);
-    } else if (err.kind == HS_ERR_SCOPE) {
+    } else if (skipped) {
         result->resources_skipped++;
-        log_warn("%s/%s skipped: the token lacks the scope for it (%s)", run->provider->name,
-                 res->name, err.msg);
+        log_warn("%s/%s skipped: %s (%s)", run->provider->name, res->name,
+                 absent ? "the server has no such endpoint" : "the token lacks the scope for it",
+                 err.msg);
     } else {
         result->resources_failed++;
         log_error("%s/%s: %s", run->provider->name, res->name, err.msg);

@@ -948,8 +948,12 @@ static int sync_intervals(struct task *t, struct hs_error *err)
 static const struct resource eightsleep_resources[] = {
     /* Each needs what the ones before it found, except intervals, which
      * runs beside trends once users are known. */
-    {"users_me", sync_users_me},   {"devices", sync_devices, true}, {"users", sync_users, true},
-    {"trends", sync_trends, true}, {"intervals", sync_intervals},   {NULL},
+    {"users_me", sync_users_me},
+    {"devices", sync_devices, true},
+    {"users", sync_users, true},
+    {"trends", sync_trends, true},
+    {"intervals", sync_intervals, .optional = true},
+    {NULL},
 };
 
 const struct provider eightsleep_provider = {

@@ -485,9 +485,9 @@ static int hevy_prepare(struct provider_run *run, struct hs_error *err)
 
 static const struct resource hevy_resources[] = {
     {WORKOUTS_RESOURCE, sync_workouts},
-    {"routines", sync_routines},
-    {"routine_folders", sync_routine_folders},
-    {"exercise_templates", sync_exercise_templates},
+    {"routines", sync_routines, .optional = true},
+    {"routine_folders", sync_routine_folders, .optional = true},
+    {"exercise_templates", sync_exercise_templates, .optional = true},
     {NULL},
 };
 

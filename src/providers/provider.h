@@ -32,6 +32,11 @@ struct resource {
      * they found, through run->data).  Others may run at the same time as
      * their neighbours when the provider allows it (parallel_resources). */
     bool after_previous;
+    /* Beyond what the Python tool fetches (a newer or extra endpoint): a
+     * server without it (HTTP 404 before any page) skips it with a warning
+     * instead of failing the provider.  The Python tool's own resources
+     * stay errors on a 404, so a wrong base_url still fails the sync. */
+    bool optional;
 };
 
 /* What `health-sync auth <provider>` hands the provider. */

@@ -855,7 +855,7 @@ static const struct resource withings_resources[] = {
     {"activity", sync_activity},
     {"workouts", sync_workouts},
     {"sleep_summary", sync_sleep_summary},
-    {"sleep", sync_sleep},
+    {"sleep", sync_sleep, .optional = true},
     {NULL},
 };
 

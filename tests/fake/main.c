@@ -11,6 +11,7 @@
  *                               (in all, and per route: the path with its ids as "*")
  *   POST /_admin/reset-stats
  *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=
+ *                       &absent=PATH,...   (those paths answer 404, as a server without them)
  *   POST /_admin/expire?provider=P  every access token of P expires now
  *   POST /_admin/revoke?provider=P  revoke every token of P
  *   POST /_admin/<provider>/<action>?...   data changes (see each provider)
@@ -170,6 +171,33 @@ static int admin_stats(struct fake_response *resp, bool reset)
     return fake_json(resp, 200, out);
 }
 
+/* Request paths answered 404 as by a server that has no such endpoint (an
+ * older API version, or one that never had a newer collection). */
+static pthread_mutex_t absent_lock = PTHREAD_MUTEX_INITIALIZER;
+static char absent_paths[2048]; /* comma separated */
+
+static void set_absent_paths(const char *list)
+{
+    pthread_mutex_lock(&absent_lock);
+    snprintf(absent_paths, sizeof absent_paths, "%s", list);
+    pthread_mutex_unlock(&absent_lock);
+}
+
+static bool path_absent(const char *path)
+{
+    size_t n = strlen(path);
+    bool found = false;
+    pthread_mutex_lock(&absent_lock);
+    for (const char *p = absent_paths; *p && !found;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        found = len == n && !strncmp(p, path, n);
+        p += comma ? len + 1 : len;
+    }
+    pthread_mutex_unlock(&absent_lock);
+    return found;
+}
+
 static int admin_config(struct fake_request *req, struct fake_response *resp)
 {
     const char *v;
@@ -187,6 +215,8 @@ static int admin_config(struct fake_request *req, struct fake_response *resp)
         fake_opt.latency_ms = atoi(v);
     if ((v = fake_arg(req, "token_ttl")))
         fake_opt.token_ttl = atoi(v);
+    if ((v = fake_arg(req, "absent")))
+        set_absent_paths(v);
     return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -328,6 +358,10 @@ static void dispatch_to_provider(struct fake_request *req, struct fake_response 
         usleep((useconds_t)fake_opt.latency_ms * 1000);
     if (inject_fault(req, resp))
         return;
+    if (path_absent(req->full_path)) {
+        fake_error(resp, 404, "Not Found: %s", req->full_path);
+        return;
+    }
     for (const struct fake_provider *const *f = fakes; *f; f++) {
         size_t n = strlen((*f)->prefix);
         if (strncmp(req->full_path, (*f)->prefix, n))

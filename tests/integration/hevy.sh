@@ -69,6 +69,14 @@ assert all(db[r[\"record_id\"]] == r[\"payload_json\"] for r in rows)
 wcount=$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")
 check "export --format jsonl --since gives one JSON object per line" eval \
     'run 0 export hevy/workouts --format jsonl --since 2000-01-01 && [ "$(python3 -c "import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)[\"payload\"][\"id\"]))" "$OUT")" = "$wcount" ]'
+# A server without routines (only the workouts the Python tool reads): skipped, not failed.
+admin "config?absent=/v1/routines" >/dev/null
+check "a server without /v1/routines: the sync succeeds" run 0 sync
+check "...warning that routines are skipped" has 'hevy/routines skipped: the server has no such endpoint'
+check "...and its routines kept" eq "$(sql "SELECT COUNT(*) > 0 FROM records WHERE resource='routines'")" 1
+admin "config?absent=/v1/workouts/events" >/dev/null
+check "a server without the workout events (which the Python tool reads) fails the sync" run 1 sync
+admin "config?absent=" >/dev/null
 sed -i 's/api_key = .*/api_key = "wrong-key-1234"/' health-sync.toml
 check "a wrong key fails with a clear message and exit 1" eval 'run 1 sync && has "Hevy rejected the API key"'
 check "auth hevy says the key does not work" eval 'run 1 auth hevy && has "Hevy rejected the API key"'

@@ -324,6 +324,25 @@ check "backfill of a 30-day account" run 0 sync -v
 backfill_stats=$(stats)
 check "  ... the first data day found in one request (then one window)" eq "$(asked daily_activity)" 2
 check "  ... equals the fake" matches_fake "$tmp/young.sqlite"
+
+# ---- a server without some of the newer collections (an older API version,
+# or one serving only the Python tool's set): those are skipped with a
+# warning and the sync succeeds; a collection of the Python tool's set that is
+# missing still fails it
+use_db absent.sqlite
+admin "config?absent=/v2/usercollection/session,/v2/usercollection/vO2_max,/v2/usercollection/ring_configuration" >/dev/null
+check "sync against a server without session, vO2_max and ring_configuration succeeds" run 0 sync
+check "  ... warns that session is skipped" has 'oura/session skipped: the server has no such endpoint'
+check "  ... and ring_configuration" has 'oura/ring_configuration skipped: the server has no such endpoint'
+check "  ... three runs recorded as skipped" \
+    eq "$(sql "SELECT group_concat(resource) FROM (SELECT resource FROM sync_runs WHERE status='skipped' ORDER BY 1)")" \
+    "$(printf '%s\n' session vO2_max ring_configuration | sort | paste -sd,)"
+admin "config?absent=" >/dev/null # check.py reads the fake
+check "  ... everything else stored" matches_fake "$DB" session vO2_max ring_configuration
+admin "config?absent=/v2/usercollection/sleep" >/dev/null
+check "a server without sleep (a collection the Python tool reads) fails the sync" run 1 sync
+check "  ... naming it" has 'oura/sleep: HTTP 404'
+admin "config?absent=" >/dev/null
 oura_unset access_token
 
 check "no secret in any output" no_secrets
