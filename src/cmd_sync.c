@@ -147,6 +147,8 @@ static size_t run_providers(struct sync_runner *runner, const struct provider **
                             size_t n, struct provider_result *results)
 {
     struct provider_job jobs[MAX_SELECTED];
+    for (size_t i = 0; i < n; i++)
+        sync_runner_expect(runner, selected[i]);
     for (size_t i = 0; i < n; i++) {
         jobs[i] = (struct provider_job){runner, selected[i], &results[i], 0, false};
         memset(&results[i], 0, sizeof results[i]);

@@ -2,6 +2,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "order_gate.h"
 #include "strset.h"
 #include "timeutil.h"
 
@@ -22,6 +23,7 @@ struct sync_runner {
     /* The one writer is where a backfill at low latency queues up: how long
      * it was busy, against the run's length, tells whether it was. */
     double started, writing_seconds;
+    struct order_gate *gate; /* commits that wait for a bulk listing */
 };
 
 /* Records handed to the store at a time (a multiple of its statement sizes). */
@@ -89,6 +91,10 @@ struct sync_runner *sync_runner_new(struct store *store, const struct config *cf
     r->cfg = cfg;
     if (opt)
         r->opt = *opt;
+    if (!(r->gate = order_gate_new())) {
+        free(r);
+        return NULL;
+    }
     pthread_mutex_init(&r->store_lock, NULL);
     r->started = time_monotonic();
     /* Test-only crash point, as mbsync tests its journal: exit right after
@@ -96,6 +102,13 @@ struct sync_runner *sync_runner_new(struct store *store, const struct config *cf
     const char *fail = getenv("HEALTH_SYNC_FAIL_AFTER_COMMITS");
     r->fail_after_commits = fail ? strtol(fail, NULL, 10) : 0;
     return r;
+}
+
+void sync_runner_expect(struct sync_runner *r, const struct provider *p)
+{
+    for (const struct resource *res = p->resources; res->name; res++)
+        if (res->bulk)
+            order_gate_hold(r->gate, p->name, res->name);
 }
 
 void sync_runner_log_stats(const struct sync_runner *r)
@@ -109,6 +122,7 @@ void sync_runner_free(struct sync_runner *r)
     if (!r)
         return;
     pthread_mutex_destroy(&r->store_lock);
+    order_gate_free(r->gate);
     free(r);
 }
 
@@ -670,6 +684,10 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
     }
     replace_str(&ts->watermark, watermark);
     replace_str(&ts->cursor, cursor);
+    double waited = order_gate_wait(r->gate, t->run->provider->name, t->resource->name);
+    if (waited > 0)
+        log_debug("%s/%s: waited %.2f s for a bulk listing that sorts before it",
+                  t->run->provider->name, t->resource->name, waited);
     pthread_mutex_lock(&r->store_lock);
     double began = time_monotonic();
     int rc = commit_locked(t, err);
@@ -1385,6 +1403,8 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
         if (rc == 0 && t.full)
             rc = mark_full_pass(&t, &err);
     }
+    if (res->bulk)
+        order_gate_release(r->gate, run->provider->name, res->name);
     struct task_state *ts = state_of(&t);
     bool absent = rc != 0 && endpoint_absent(res, ts, &err);
     bool skipped = rc != 0 && (absent || err.kind == HS_ERR_SCOPE);
@@ -1456,6 +1476,20 @@ static size_t resource_threads(const struct provider_run *run, size_t count)
     return n > count ? (count ? count : 1) : n;
 }
 
+/* A bulk listing that will not start with the first resources (too few
+ * threads, or one before it must wait for its predecessors) holds nobody
+ * back: a resource waiting for it could take the thread it needs. */
+static void release_late_bulk(const struct provider_run *run, size_t nthreads)
+{
+    const struct resource *res = run->provider->resources;
+    bool in_order = true;
+    for (size_t i = 0; res[i].name; i++) {
+        in_order = in_order && !res[i].after_previous && i < nthreads;
+        if (res[i].bulk && !in_order)
+            order_gate_release(run->runner->gate, run->provider->name, res[i].name);
+    }
+}
+
 static void run_resources(struct provider_run *run, struct provider_result *result)
 {
     struct provider_pass pass = {.run = run, .result = result};
@@ -1468,6 +1502,7 @@ static void run_resources(struct provider_run *run, struct provider_result *resu
     for (size_t i = 1; i < nthreads && i < 64; i++)
         if (pthread_create(&threads[started], NULL, resource_worker, &pass) == 0)
             started++;
+    release_late_bulk(run, started + 1);
     resource_worker(&pass); /* this thread works too */
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
@@ -1482,7 +1517,8 @@ static void auth_hint(const struct provider *p, struct hs_error *err)
                         p->name);
 }
 
-int sync_provider(struct sync_runner *r, const struct provider *p, struct provider_result *result)
+static int run_provider(struct sync_runner *r, const struct provider *p,
+                        struct provider_result *result)
 {
     memset(result, 0, sizeof *result);
     result->provider = p;
@@ -1509,4 +1545,11 @@ int sync_provider(struct sync_runner *r, const struct provider *p, struct provid
         return -1;
     }
     return 0;
+}
+
+int sync_provider(struct sync_runner *r, const struct provider *p, struct provider_result *result)
+{
+    int rc = run_provider(r, p, result);
+    order_gate_release(r->gate, p->name, NULL); /* the listings that never ran */
+    return rc;
 }

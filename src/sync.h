@@ -30,6 +30,9 @@ struct sync_runner *sync_runner_new(struct store *store, const struct config *cf
 void sync_runner_free(struct sync_runner *r);
 /* With -v: the pages committed and how long the database writer was busy. */
 void sync_runner_log_stats(const struct sync_runner *r);
+/* Before the providers start: p's bulk listings (struct resource.bulk) will
+ * run, so the rows that sort after them wait (order_gate.h). */
+void sync_runner_expect(struct sync_runner *r, const struct provider *p);
 
 /* Runs every resource of one provider; fills *result.  Returns 0 when all
  * went well, -1 otherwise (details in result). */

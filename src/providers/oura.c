@@ -912,7 +912,7 @@ static const struct resource oura_resources[] = {
     {"personal_info", sync_personal_info},
     /* The longest listing (years of samples) starts first; the others run
      * beside it. */
-    {"heartrate", sync_heartrate},
+    {"heartrate", sync_heartrate, .bulk = true},
     {"daily_activity", sync_by_date},
     {"daily_sleep", sync_by_date},
     {"daily_readiness", sync_by_date},

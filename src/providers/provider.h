@@ -37,6 +37,9 @@ struct resource {
      * instead of failing the provider.  The Python tool's own resources
      * stay errors on a 404, so a wrong base_url still fails the sync. */
     bool optional;
+    /* Years of small records (a backfill's bulk): while it runs, resources
+     * whose rows sort after it commit only once it is done (order_gate.h). */
+    bool bulk;
 };
 
 /* What `health-sync auth <provider>` hands the provider. */

@@ -23,6 +23,12 @@ sed "s#^db = .*#db = \"$tmp/reference.sqlite\"#" "$conf" >"$tmp/reference.toml"
 chmod 600 "$tmp/reference.toml"
 "$HS" --config "$tmp/reference.toml" -q sync >"$tmp/reference.out" 2>&1
 check "the fault-free reference sync completes" eq "$?" 0
+# Rows sorting after oura/heartrate in the records indexes (Oura's sleep,
+# Strava, Withings, ...) wait while its backfill runs, so that its samples are
+# appended at the indexes' end: each of those rows came after the last sample.
+check "...committing every row that sorts after heart rate after its last sample" eq "$(sqlite3 "$tmp/reference.sqlite" \
+    "SELECT (SELECT MIN(rowid) FROM records WHERE (provider, resource) > ('oura', 'heartrate'))
+          > (SELECT MAX(rowid) FROM records WHERE provider = 'oura' AND resource = 'heartrate')")" 1
 
 curl -s -X POST "$FAKE/_admin/config?error_rate=0.05&drop_rate=0.05&rate429=0.05&garbage_rate=0.03&token_ttl=2" >/dev/null
 for p in oura withings strava eightsleep; do curl -s -X POST "$FAKE/_admin/expire?provider=$p" >/dev/null; done

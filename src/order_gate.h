@@ -1,0 +1,28 @@
+/* order_gate: commits held back so that a bulk listing's rows are appended.
+ *
+ * SQLite appends an index entry that sorts after every other one without a
+ * search from the root (it stays on the last page); an entry in the middle
+ * costs a full search in each of the records table's three indexes.  A
+ * backfill of years of heart rate is nearly all of a first sync's rows, and
+ * their keys (oura, heartrate, time) sort before Strava's, Withings' and
+ * several Oura resources'.  So while such a listing runs, a commit of a
+ * resource that sorts after it waits for it to end: the samples then land
+ * at the right edge of the indexes (twice the rate, measured by
+ * bench-floor), and the waiting resources commit right after. */
+#ifndef HS_ORDER_GATE_H
+#define HS_ORDER_GATE_H
+
+struct order_gate;
+
+struct order_gate *order_gate_new(void);
+void order_gate_free(struct order_gate *g);
+/* A bulk listing of provider/resource is running or about to (its strings
+ * must outlive the hold).  Ignored when too many are held already. */
+void order_gate_hold(struct order_gate *g, const char *provider, const char *resource);
+/* It ended (resource NULL: every one of the provider's). */
+void order_gate_release(struct order_gate *g, const char *provider, const char *resource);
+/* Waits while a held listing other than provider/resource sorts before it
+ * (as SQLite compares the text keys); returns the seconds waited. */
+double order_gate_wait(struct order_gate *g, const char *provider, const char *resource);
+
+#endif
