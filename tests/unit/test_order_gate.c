@@ -1,6 +1,7 @@
 /* Unit tests of order_gate: a commit whose key sorts after a held bulk
  * listing waits until it is released; keys before it, the listing itself
- * and other providers' keys sorting before it go straight on. */
+ * and other providers' keys sorting before it go straight on; slow replies
+ * release it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,12 +89,40 @@ static void test_prefix_order(void **state)
     order_gate_free(g);
 }
 
+/* Slow replies release the listing once its quickest of the first three
+ * is slow; one quick reply among them keeps it held. */
+static void test_slow_replies_release(void **state)
+{
+    (void)state;
+    struct order_gate *g = order_gate_new();
+    double slow = ORDER_GATE_MAX_LATENCY * 2, quick = ORDER_GATE_MAX_LATENCY / 2;
+    order_gate_hold(g, "oura", "heartrate");
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
+    assert_false(order_gate_observe(g, "oura", "heartrate", quick));
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* judged: held */
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* no longer judged */
+    struct waiter w = {g, "strava", "activities", false};
+    pthread_t t;
+    assert_true(still_waits(&w, &t));
+    order_gate_release(g, "oura", NULL);
+    pthread_join(t, NULL);
+
+    order_gate_hold(g, "oura", "heartrate");
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
+    assert_true(order_gate_observe(g, "oura", "heartrate", slow)); /* released */
+    assert_true(order_gate_wait(g, "strava", "activities") == 0);
+    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* nothing held */
+    order_gate_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys_before_do_not_wait),
         cmocka_unit_test(test_keys_after_wait_for_release),
         cmocka_unit_test(test_prefix_order),
+        cmocka_unit_test(test_slow_replies_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
