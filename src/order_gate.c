@@ -51,13 +51,18 @@ void order_gate_hold(struct order_gate *g, const char *provider, const char *res
     pthread_mutex_unlock(&g->lock);
 }
 
+/* Is h the listing provider/resource (resource NULL: any of provider's)? */
+static bool held_as(const struct held *h, const char *provider, const char *resource)
+{
+    return !strcmp(h->provider, provider) && (!resource || !strcmp(h->resource, resource));
+}
+
 bool order_gate_release(struct order_gate *g, const char *provider, const char *resource)
 {
     bool released = false;
     pthread_mutex_lock(&g->lock);
     for (size_t i = 0; i < g->n_held;) {
-        const struct held *h = &g->held[i];
-        if (!strcmp(h->provider, provider) && (!resource || !strcmp(h->resource, resource))) {
+        if (held_as(&g->held[i], provider, resource)) {
             g->held[i] = g->held[--g->n_held];
             released = true;
         } else {
@@ -72,7 +77,7 @@ bool order_gate_release(struct order_gate *g, const char *provider, const char *
 static struct held *find_held(struct order_gate *g, const char *provider, const char *resource)
 {
     for (size_t i = 0; i < g->n_held; i++)
-        if (!strcmp(g->held[i].provider, provider) && !strcmp(g->held[i].resource, resource))
+        if (held_as(&g->held[i], provider, resource))
             return &g->held[i];
     return NULL;
 }

@@ -28,9 +28,9 @@ bool order_gate_release(struct order_gate *g, const char *provider, const char *
  * first byte).  Holding back pays while the one writer bounds the backfill,
  * that is while replies come quickly; with slow ones the network bounds it,
  * and the listings held back would only finish later (their continuation
- * pages wait for their commits).  Measured with make bench's full backfill:
- * held, 15-25% less wall time at 0 and 50 ms per request, 30% more at
- * 200 ms.  So once the quickest of its first few replies took longer than
+ * pages wait for their commits).  Measured with make bench's full backfill
+ * (README): held, 20-30% less CPU at 0 and 50 ms per request and less wall
+ * time, but 30% more wall time at 200 ms.  So once the quickest of its first few replies took longer than
  * ORDER_GATE_MAX_LATENCY, the listing is released; returns true then. */
 #define ORDER_GATE_MAX_LATENCY 0.15 /* seconds */
 bool order_gate_observe(struct order_gate *g, const char *provider, const char *resource,
