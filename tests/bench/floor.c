@@ -6,9 +6,12 @@
  * sorting last in the records indexes, then with rows sorting after it (a
  * backfill's Oura sleep and workout, Strava, Withings), which sends every
  * sample's index entries into the middle of the B-trees.
+ * SQLite alone: the same rows through the sqlite3 API with nothing of ours
+ * around it (a plain multi-row INSERT into the same schema, same pragmas,
+ * SQLite's own checkpoints), the cost no client of this schema avoids.
  * Parse: the same samples as pages of the fake's JSON, streamed item by item
  * through json_parse_items and dumped as the stored payload, as a fetching
- * thread does.
+ * thread does; then parsed by jansson alone (each item's tree, no dump).
  *
  * Only the store and parse calls are timed (building the rows and pages is
  * not): wall time, and CPU time of the whole process (the store's
@@ -18,6 +21,7 @@
 #include "json.h"
 #include "store.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,9 +173,108 @@ static int bench_store(const char *dir, long samples, bool mid_index, struct pag
     return 0;
 }
 
+/* The schema's statement with nothing of ours around it: rows as the store
+ * binds them, 256 a statement (the rest of a page one at a time), no upsert
+ * clause and no change counting. */
+#define RAW_ROWS 256
+
+static sqlite3_stmt *raw_insert(sqlite3 *db, int rows)
+{
+    struct buf sql = BUF_INIT;
+    buf_adds(&sql, "INSERT INTO records (provider, resource, record_id, start_time, end_time,"
+                   " source_updated_at, payload_json, fetched_at) VALUES ");
+    for (int i = 0; i < rows; i++)
+        buf_adds(&sql, i ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, sql.data, -1, &st, NULL);
+    buf_free(&sql);
+    return st;
+}
+
+static int raw_rows(sqlite3_stmt *st, const struct record *recs, int rows)
+{
+    for (int i = 0; i < rows; i++) {
+        const struct record *r = &recs[i];
+        const char *cols[8] = {r->provider,   r->resource, r->record_id,         r->start_time,
+                               r->end_time,   r->source_updated_at, r->payload_json,
+                               "2026-12-02T00:00:00Z"};
+        for (int c = 0; c < 8; c++)
+            if (cols[c])
+                sqlite3_bind_text(st, i * 8 + c + 1, cols[c], -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, i * 8 + c + 1);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int raw_page(sqlite3 *db, sqlite3_stmt *const st[2], const struct record *recs, size_t n)
+{
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    size_t done = 0;
+    for (; done + RAW_ROWS <= n; done += RAW_ROWS)
+        if (raw_rows(st[0], recs + done, RAW_ROWS) < 0)
+            return -1;
+    for (; done < n; done++)
+        if (raw_rows(st[1], recs + done, 1) < 0)
+            return -1;
+    return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int bench_sqlite(const char *dir, long samples, struct page_rows *p)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/floor-raw.sqlite", dir);
+    struct hs_error err = HS_ERROR_INIT;
+    struct store *s = store_open(path, &err); /* the schema and page size, then closed */
+    if (!s)
+        return fail(&err);
+    store_close(s);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st[2] = {NULL, NULL};
+    int rc = sqlite3_open(path, &db) == SQLITE_OK &&
+                     sqlite3_exec(db,
+                                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                  " PRAGMA cache_size=-500;",
+                                  NULL, NULL, NULL) == SQLITE_OK &&
+                     (st[0] = raw_insert(db, RAW_ROWS)) && (st[1] = raw_insert(db, 1))
+                 ? 0
+                 : -1;
+    struct timer t = {0};
+    for (long done = 0; rc == 0 && done < samples; done += PAGE_SAMPLES) {
+        long n = samples - done < PAGE_SAMPLES ? samples - done : PAGE_SAMPLES;
+        build_page(p, done, n);
+        timer_start(&t);
+        rc = raw_page(db, st, p->recs, (size_t)n);
+        timer_stop(&t);
+    }
+    sqlite3_stmt *count = NULL;
+    long stored = -1;
+    if (rc == 0 && sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM records", -1, &count, NULL) ==
+                       SQLITE_OK &&
+        sqlite3_step(count) == SQLITE_ROW)
+        stored = sqlite3_column_int64(count, 0);
+    sqlite3_finalize(count);
+    if (rc < 0)
+        fprintf(stderr, "bench-floor: %s: %s\n", path, sqlite3_errmsg(db));
+    else if (stored != samples)
+        fprintf(stderr, "bench-floor: SQLite stored %ld of %ld samples\n", stored, samples);
+    rc = rc < 0 || stored != samples ? -1 : 0;
+    sqlite3_finalize(st[0]);
+    sqlite3_finalize(st[1]);
+    sqlite3_close(db);
+    if (rc < 0)
+        return -1;
+    report("SQLite alone, heart rate last (samples)", samples, &t);
+    return 0;
+}
+
 struct parse_sink {
     struct buf dump;
     long items;
+    bool dump_payload;
 };
 
 /* What a fetching thread does with a sample: the fields it keys on, and
@@ -181,16 +284,16 @@ static int on_sample(json_t *item, void *arg)
     struct parse_sink *ps = arg;
     ps->dump.len = 0;
     if (!json_string_value(json_object_get(item, "timestamp")) ||
-        json_dump_python(item, false, &ps->dump) < 0)
+        (ps->dump_payload && json_dump_python(item, false, &ps->dump) < 0))
         return -1;
     ps->items++;
     return 0;
 }
 
-static int bench_parse(long samples)
+static int bench_parse(long samples, bool dump_payload)
 {
     struct buf page = BUF_INIT;
-    struct parse_sink ps = {BUF_INIT, 0};
+    struct parse_sink ps = {BUF_INIT, 0, dump_payload};
     struct json_item_sink sink = {"data", on_sample, NULL, &ps};
     struct json_arena arena = {0};
     struct timer t = {0};
@@ -225,7 +328,9 @@ static int bench_parse(long samples)
         fprintf(stderr, "bench-floor: parsed %ld of %ld samples\n", ps.items, samples);
         return -1;
     }
-    report("parse + payload dump, one thread (samples)", samples, &t);
+    report(dump_payload ? "parse + payload dump, one thread (samples)"
+                        : "parse alone (jansson), one thread (samples)",
+           samples, &t);
     return 0;
 }
 
@@ -242,7 +347,8 @@ int main(int argc, char **argv)
     json_init();
     struct page_rows *p = calloc(1, sizeof *p);
     int rc = !p || bench_store(dir, samples, false, p) < 0 ||
-             bench_store(dir, samples, true, p) < 0 || bench_parse(samples) < 0;
+             bench_sqlite(dir, samples, p) < 0 || bench_store(dir, samples, true, p) < 0 ||
+             bench_parse(samples, true) < 0 || bench_parse(samples, false) < 0;
     if (p)
         buf_free(&p->text);
     free(p);
