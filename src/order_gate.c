@@ -123,3 +123,11 @@ double order_gate_wait(struct order_gate *g, const char *provider, const char *r
     pthread_mutex_unlock(&g->lock);
     return began == 0 ? 0 : time_monotonic() - began;
 }
+
+bool order_gate_would_wait(struct order_gate *g, const char *provider, const char *resource)
+{
+    pthread_mutex_lock(&g->lock);
+    bool wait = sorts_after_held(g, provider, resource);
+    pthread_mutex_unlock(&g->lock);
+    return wait;
+}

@@ -38,5 +38,6 @@ bool order_gate_observe(struct order_gate *g, const char *provider, const char *
 /* Waits while a held listing other than provider/resource sorts before it
  * (as SQLite compares the text keys); returns the seconds waited. */
 double order_gate_wait(struct order_gate *g, const char *provider, const char *resource);
+bool order_gate_would_wait(struct order_gate *g, const char *provider, const char *resource);
 
 #endif

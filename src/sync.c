@@ -3,6 +3,7 @@
 #include "json.h"
 #include "log.h"
 #include "order_gate.h"
+#include "spill.h"
 #include "strset.h"
 #include "timeutil.h"
 
@@ -64,6 +65,10 @@ struct task_state {
     char *cursor;
     char *extra_json;
     long pages;
+    /* Pages set aside while the order gate holds this resource's commits
+     * back (NULL until the first); none once the task must end. */
+    struct spill *held;
+    bool no_holding;
 };
 
 /* A provider run's shared state: its resources may run in several threads. */
@@ -686,6 +691,137 @@ static int commit_locked(struct task *t, struct hs_error *err)
     return store_commit(s, err);
 }
 
+/* ---------------------------------------------------------------- held pages */
+
+/* The parts of a page set aside: its ops, their text and the state it
+ * carries (the watermark, cursor and extra_json to commit with it). */
+enum { HELD_OPS, HELD_TEXT, HELD_WATERMARK, HELD_CURSOR, HELD_EXTRA, HELD_PARTS };
+
+static struct spill_part string_part(const char *s)
+{
+    return (struct spill_part){s, s ? strlen(s) : 0};
+}
+
+/* Appends the queued page and its state to the task's pages set aside. */
+static int put_held_page(struct task_state *ts, struct hs_error *err)
+{
+    const struct spill_part parts[HELD_PARTS] = {
+        [HELD_OPS] = {ts->ops ? (const void *)ts->ops : "", ts->n_ops * sizeof *ts->ops},
+        [HELD_TEXT] = {ts->text.data, ts->text.len},
+        [HELD_WATERMARK] = string_part(ts->watermark),
+        [HELD_CURSOR] = string_part(ts->cursor),
+        [HELD_EXTRA] = string_part(ts->extra_json),
+    };
+    return spill_put(ts->held, parts, HELD_PARTS, err);
+}
+
+/* Sets the queued page aside on disk instead of waiting for the gate;
+ * false when it is not held back (or no file could be made: then it waits,
+ * as it would without one). */
+static bool hold_page(struct task *t)
+{
+    struct task_state *ts = state_of(t);
+    struct sync_runner *r = t->run->runner;
+    const char *provider = t->run->provider->name, *resource = t->resource->name;
+    if (ts->no_holding || !order_gate_would_wait(r->gate, provider, resource))
+        return false;
+    struct hs_error err = HS_ERROR_INIT;
+    if (!ts->held && !(ts->held = spill_open(store_path(r->store), &err))) {
+        log_debug("%s/%s: its pages wait for the bulk listing: %s", provider, resource, err.msg);
+        ts->no_holding = true;
+        return false;
+    }
+    if (put_held_page(ts, &err) < 0) {
+        log_debug("%s/%s: %s", provider, resource, err.msg);
+        ts->no_holding = true;
+        return false;
+    }
+    if (spill_pages(ts->held) == 1)
+        log_debug("%s/%s: its pages are set aside until the bulk listing that sorts before it "
+                  "ends", provider, resource);
+    discard_ops(ts);
+    return true;
+}
+
+static int read_string_part(struct spill *held, struct buf *scratch, char **out,
+                            struct hs_error *err)
+{
+    bool is_null;
+    if (spill_get(held, scratch, &is_null, err) < 0)
+        return -1;
+    char *v = is_null ? NULL : strdup(scratch->data);
+    if (!is_null && !v)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    free(*out);
+    *out = v;
+    return 0;
+}
+
+/* Reads the next page set aside into the task's queue and state. */
+static int read_held_page(struct task *t, struct buf *scratch, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    bool is_null;
+    if (spill_get(ts->held, scratch, &is_null, err) < 0)
+        return -1;
+    size_t n = scratch->len / sizeof *ts->ops;
+    discard_ops(ts);
+    for (size_t i = 0; i < n; i++) {
+        struct pending_op *op = new_op(t, err);
+        if (!op)
+            return -1;
+        memcpy(op, scratch->data + i * sizeof *op, sizeof *op);
+    }
+    if (spill_get(ts->held, &ts->text, &is_null, err) < 0)
+        return -1;
+    return read_string_part(ts->held, scratch, &ts->watermark, err) < 0 ||
+                   read_string_part(ts->held, scratch, &ts->cursor, err) < 0 ||
+                   read_string_part(ts->held, scratch, &ts->extra_json, err) < 0
+               ? -1
+               : 0;
+}
+
+/* Commits the pages set aside, a transaction each, in the order they came
+ * (caller holds the store lock); the last one's state stays the task's. */
+static int commit_held_locked(struct task *t, long *commits, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    size_t pages = spill_pages(ts->held);
+    struct buf scratch = BUF_INIT;
+    int rc = spill_rewind(ts->held, err);
+    for (size_t i = 0; rc == 0 && i < pages; i++) {
+        rc = read_held_page(t, &scratch, err);
+        if (rc == 0)
+            rc = commit_locked(t, err);
+        if (rc == 0)
+            ++*commits;
+    }
+    buf_free(&scratch);
+    struct hs_error ignored = HS_ERROR_INIT;
+    if (spill_empty(ts->held, rc < 0 ? &ignored : err) < 0)
+        rc = -1;
+    if (rc == 0)
+        log_debug("%s/%s: %zu pages set aside committed", t->run->provider->name,
+                  t->resource->name, pages);
+    return rc;
+}
+
+/* The current page goes after the held ones: it is set aside too, so that
+ * they are all committed from the file, in order. */
+static int commit_with_held_locked(struct task *t, long *commits, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    if (spill_pages(ts->held) == 0) {
+        int rc = commit_locked(t, err);
+        if (rc == 0)
+            ++*commits;
+        return rc;
+    }
+    if (put_held_page(ts, err) < 0)
+        return -1;
+    return commit_held_locked(t, commits, err);
+}
+
 int task_commit(struct task *t, const char *watermark, const char *cursor, struct hs_error *err)
 {
     struct task_state *ts = state_of(t);
@@ -698,14 +834,18 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
     }
     replace_str(&ts->watermark, watermark);
     replace_str(&ts->cursor, cursor);
+    if (hold_page(t)) {
+        ts->pages++;
+        return 0;
+    }
     double waited = order_gate_wait(r->gate, t->run->provider->name, t->resource->name);
     if (waited > 0)
         log_debug("%s/%s: waited %.2f s for a bulk listing that sorts before it",
                   t->run->provider->name, t->resource->name, waited);
     pthread_mutex_lock(&r->store_lock);
     double began = time_monotonic();
-    int rc = commit_locked(t, err);
-    long commits = ++r->commits;
+    int rc = commit_with_held_locked(t, &r->commits, err);
+    long commits = r->commits;
     r->writing_seconds += time_monotonic() - began;
     pthread_mutex_unlock(&r->store_lock);
     discard_ops(ts);
@@ -715,6 +855,20 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
     if (r->fail_after_commits > 0 && commits >= r->fail_after_commits)
         _exit(99);
     return 0;
+}
+
+/* At the end of a task: what it set aside is committed (waiting for the
+ * gate now), after a failure too, as each page carries its own state.
+ * What the failure left queued is not. */
+static int commit_held_at_end(struct task *t, bool failed, struct hs_error *err)
+{
+    struct task_state *ts = state_of(t);
+    if (!ts || spill_pages(ts->held) == 0 || hs_interrupted)
+        return 0;
+    ts->no_holding = true;
+    if (failed)
+        discard_ops(ts);
+    return task_commit(t, NULL, NULL, err);
 }
 
 void task_progress(struct task *t, const char *fmt, ...)
@@ -1329,6 +1483,7 @@ static void task_free(struct task *t)
         free(ts->ops);
         buf_free(&ts->text);
         strset_free(&ts->seen);
+        spill_close(ts->held);
         free(ts->watermark);
         free(ts->cursor);
         free(ts->extra_json);
@@ -1416,6 +1571,11 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
             rc = task_commit(&t, NULL, NULL, &err); /* anything the provider left queued */
         if (rc == 0 && t.full)
             rc = mark_full_pass(&t, &err);
+        struct hs_error held_err = HS_ERROR_INIT;
+        if (commit_held_at_end(&t, rc != 0, rc == 0 ? &err : &held_err) < 0 && rc == 0)
+            rc = -1;
+        else if (held_err.kind != HS_OK)
+            log_warn("%s", held_err.msg);
     }
     if (res->bulk)
         order_gate_release(r->gate, run->provider->name, res->name);

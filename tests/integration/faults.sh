@@ -19,9 +19,10 @@ check "auth eightsleep" run 0 auth eightsleep
 
 # The reference: a fault-free sync into its own database (same tokens).
 cp "$tmp/health.sqlite" "$tmp/reference.sqlite"
+cp "$tmp/health.sqlite" "$tmp/crash.sqlite"
 sed "s#^db = .*#db = \"$tmp/reference.sqlite\"#" "$conf" >"$tmp/reference.toml"
 chmod 600 "$tmp/reference.toml"
-"$HS" --config "$tmp/reference.toml" -q sync >"$tmp/reference.out" 2>&1
+"$HS" --config "$tmp/reference.toml" -v sync >"$tmp/reference.out" 2>&1
 check "the fault-free reference sync completes" eq "$?" 0
 # Rows sorting after oura/heartrate in the records indexes (Oura's sleep,
 # Strava, Withings, ...) wait while its backfill runs, so that its samples are
@@ -29,6 +30,24 @@ check "the fault-free reference sync completes" eq "$?" 0
 check "...committing every row that sorts after heart rate after its last sample" eq "$(sqlite3 "$tmp/reference.sqlite" \
     "SELECT (SELECT MIN(rowid) FROM records WHERE (provider, resource) > ('oura', 'heartrate'))
           > (SELECT MAX(rowid) FROM records WHERE provider = 'oura' AND resource = 'heartrate')")" 1
+# Meanwhile their listings went on, each page set aside in a file beside the
+# database, and committed from it at the end; the file is gone.
+check "...their pages set aside meanwhile, then committed" eval \
+    'grep -qE "^debug: withings/measures: [0-9]+ pages set aside committed" "$tmp/reference.out"'
+check "...leaving no file beside the database" eval \
+    '[ -z "$(find "$tmp" -maxdepth 1 -name "*-held-*")" ]'
+
+# Killed while heart rate runs: what was set aside was never committed, and
+# the next sync fetches it again.
+sed "s#^db = .*#db = \"$tmp/crash.sqlite\"#" "$conf" >"$tmp/crash.toml"
+chmod 600 "$tmp/crash.toml"
+HEALTH_SYNC_FAIL_AFTER_COMMITS=12 "$HS" --config "$tmp/crash.toml" sync >/dev/null 2>&1
+check "a backfill killed after 12 commits, heart rate not done" eq "$?" 99
+check "...has none of the rows set aside" eq "$(sqlite3 "$tmp/crash.sqlite" \
+    "SELECT COUNT(*) FROM records WHERE (provider, resource) > ('oura', 'heartrate')")" 0
+check "...and leaves no file of them" eval '[ -z "$(find "$tmp" -maxdepth 1 -name "*-held-*")" ]'
+check "the next sync completes" eval '"$HS" --config "$tmp/crash.toml" -q sync >/dev/null 2>&1'
+check "...with the fault-free rows" eq "$(rows "$tmp/crash.sqlite" | md5sum)" "$(rows "$tmp/reference.sqlite" | md5sum)"
 
 curl -s -X POST "$FAKE/_admin/config?error_rate=0.05&drop_rate=0.05&rate429=0.05&garbage_rate=0.03&token_ttl=2" >/dev/null
 for p in oura withings strava eightsleep; do curl -s -X POST "$FAKE/_admin/expire?provider=$p" >/dev/null; done
@@ -44,6 +63,7 @@ check "...retrying what failed (5xx, drops, 429s, non-JSON replies) visibly" eva
     'cat "$tmp/all-output" | grep -qE "retrying in"'
 check "...refreshing the expired tokens" eval 'cat "$tmp/all-output" | grep -qiE "HTTP 401|refresh"'
 curl -s -X POST "$FAKE/_admin/config?error_rate=0&drop_rate=0&rate429=0&garbage_rate=0&token_ttl=3600" >/dev/null
+check "...leaving no file of pages set aside" eval '[ -z "$(find "$tmp" -maxdepth 1 -name "*-held-*")" ]'
 check "...and the database equals the fault-free one" eq "$(rows "$tmp/health.sqlite" | md5sum)" "$(rows "$tmp/reference.sqlite" | md5sum)"
 check "no secret appears in any output" no_secrets
 finish
