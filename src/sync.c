@@ -1547,6 +1547,7 @@ struct provider_pass {
     pthread_cond_t changed;
     size_t next, running, count;
     bool stop; /* credentials rejected or interrupted: start nothing more */
+    struct task_run *ending; /* tasks to end after the others (end_later) */
 };
 
 /* An optional resource the server does not have: its first request was a 404. */
@@ -1556,41 +1557,43 @@ static bool endpoint_absent(const struct resource *res, const struct task_state 
     return res->optional && err->http_status == 404 && (!ts || ts->pages == 0);
 }
 
-static enum hs_err_kind run_task(struct provider_run *run, const struct resource *res,
-                                 struct provider_pass *pass)
-{
-    struct sync_runner *r = run->runner;
-    struct hs_error err = HS_ERROR_INIT;
+/* One resource's run, from its start to its books. */
+struct task_run {
     struct task t;
-    int64_t run_id = 0;
-    int rc = task_init(&t, run, res, &err);
-    if (rc == 0) {
-        run_store_start(r, run->provider->name, res->name, t.state.watermark, &run_id);
-        rc = res->sync(&t, &err);
-        if (rc == 0 && state_of(&t)->n_ops > 0)
-            rc = task_commit(&t, NULL, NULL, &err); /* anything the provider left queued */
-        if (rc == 0 && t.full)
-            rc = mark_full_pass(&t, &err);
-        struct hs_error held_err = HS_ERROR_INIT;
-        if (commit_held_at_end(&t, rc != 0, rc == 0 ? &err : &held_err) < 0 && rc == 0)
-            rc = -1;
-        else if (held_err.kind != HS_OK)
-            log_warn("%s", held_err.msg);
-    }
-    if (res->bulk)
-        order_gate_release(r->gate, run->provider->name, res->name);
-    struct task_state *ts = state_of(&t);
-    bool absent = rc != 0 && endpoint_absent(res, ts, &err);
-    bool skipped = rc != 0 && (absent || err.kind == HS_ERR_SCOPE);
+    const struct resource *res;
+    struct hs_error err;
+    int64_t run_id;
+    int rc;
+    struct task_run *next; /* in provider_pass.ending */
+};
+
+/* Commits what the task set aside and books its end: sync_runs, the
+ * provider's result, the summary line.  Returns its error kind. */
+static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass)
+{
+    struct provider_run *run = pass->run;
+    struct sync_runner *r = run->runner;
+    const struct resource *res = tr->res;
+    struct hs_error held_err = HS_ERROR_INIT;
+    if (commit_held_at_end(&tr->t, tr->rc != 0, tr->rc == 0 ? &tr->err : &held_err) < 0 &&
+        tr->rc == 0)
+        tr->rc = -1;
+    else if (held_err.kind != HS_OK)
+        log_warn("%s", held_err.msg);
+    int rc = tr->rc;
+    struct hs_error *err = &tr->err;
+    struct task_state *ts = state_of(&tr->t);
+    bool absent = rc != 0 && endpoint_absent(res, ts, err);
+    bool skipped = rc != 0 && (absent || err->kind == HS_ERR_SCOPE);
     const struct run_counts zero = {0};
     const struct run_counts *counts = ts ? &ts->counts : &zero;
     log_progress_done();
     pthread_mutex_lock(&pass->lock);
     struct provider_result *result = pass->result;
     const char *status = rc == 0 ? "success" : skipped ? "skipped" : "error";
-    if (run_id)
-        run_store_finish(r, run_id, status, ts ? ts->watermark : NULL, counts,
-                         rc == 0 ? NULL : err.msg);
+    if (tr->run_id)
+        run_store_finish(r, tr->run_id, status, ts ? ts->watermark : NULL, counts,
+                         rc == 0 ? NULL : err->msg);
     add_counts(&result->counts, counts);
     if (rc == 0) {
         result->resources_ok++;
@@ -1601,17 +1604,63 @@ static enum hs_err_kind run_task(struct provider_run *run, const struct resource
         result->resources_skipped++;
         log_warn("%s/%s skipped: %s (%s)", run->provider->name, res->name,
                  absent ? "the server has no such endpoint" : "the token lacks the scope for it",
-                 err.msg);
+                 err->msg);
     } else {
         result->resources_failed++;
-        log_error("%s/%s: %s", run->provider->name, res->name, err.msg);
+        log_error("%s/%s: %s", run->provider->name, res->name, err->msg);
         if (result->error.kind == HS_OK)
-            result->error = err;
+            result->error = *err;
     }
     pthread_mutex_unlock(&pass->lock);
-    enum hs_err_kind kind = rc == 0 ? HS_OK : err.kind;
-    task_free(&t);
+    enum hs_err_kind kind = rc == 0 ? HS_OK : err->kind;
+    task_free(&tr->t);
+    free(tr);
     return kind;
+}
+
+/* A task that went well but whose pages are still set aside behind the
+ * gate: its end waits for the provider's other resources to finish rather
+ * than holding a thread that the next resource may need (Strava's
+ * activities start only after its athlete). */
+static bool end_later(struct task_run *tr, struct provider_pass *pass)
+{
+    struct task_state *ts = state_of(&tr->t);
+    const char *provider = pass->run->provider->name;
+    if (tr->rc != 0 || spill_pages(ts->held) == 0 ||
+        !order_gate_would_wait(pass->run->runner->gate, provider, tr->res->name))
+        return false;
+    pthread_mutex_lock(&pass->lock);
+    tr->next = pass->ending;
+    pass->ending = tr;
+    pthread_mutex_unlock(&pass->lock);
+    return true;
+}
+
+static enum hs_err_kind run_task(struct provider_run *run, const struct resource *res,
+                                 struct provider_pass *pass)
+{
+    struct sync_runner *r = run->runner;
+    struct task_run *tr = calloc(1, sizeof *tr);
+    if (!tr) {
+        log_error("%s/%s: out of memory", run->provider->name, res->name);
+        return HS_ERR_FINAL;
+    }
+    tr->res = res;
+    tr->err = (struct hs_error)HS_ERROR_INIT;
+    struct task *t = &tr->t;
+    int rc = task_init(t, run, res, &tr->err);
+    if (rc == 0) {
+        run_store_start(r, run->provider->name, res->name, t->state.watermark, &tr->run_id);
+        rc = res->sync(t, &tr->err);
+        if (rc == 0 && state_of(t)->n_ops > 0)
+            rc = task_commit(t, NULL, NULL, &tr->err); /* anything the provider left queued */
+        if (rc == 0 && t->full)
+            rc = mark_full_pass(t, &tr->err);
+    }
+    tr->rc = rc;
+    if (res->bulk)
+        order_gate_release(r->gate, run->provider->name, res->name);
+    return end_later(tr, pass) ? HS_OK : end_task(tr, pass);
 }
 
 /* Takes the next resource that may start, runs it, repeats. */
@@ -1680,6 +1729,11 @@ static void run_resources(struct provider_run *run, struct provider_result *resu
     resource_worker(&pass); /* this thread works too */
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    while (pass.ending) {
+        struct task_run *tr = pass.ending;
+        pass.ending = tr->next;
+        end_task(tr, &pass);
+    }
     pthread_cond_destroy(&pass.changed);
     pthread_mutex_destroy(&pass.lock);
 }

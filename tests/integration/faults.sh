@@ -34,6 +34,11 @@ check "...committing every row that sorts after heart rate after its last sample
 # database, and committed from it at the end; the file is gone.
 check "...their pages set aside meanwhile, then committed" eval \
     'grep -qE "^debug: withings/measures: [0-9]+ pages set aside committed" "$tmp/reference.out"'
+# A resource whose pages are set aside ends after its provider's others, so
+# the one after it need not wait (Strava's activities come after its athlete).
+line_of() { grep -n -m1 -E "$1" "$tmp/reference.out" | cut -d: -f1; }
+check "...and the resources after them go on meanwhile" test \
+    "$(line_of 'GET [^ ]*/athlete/activities')" -lt "$(line_of '^oura/heartrate: [0-9]+ new')"
 check "...leaving no file beside the database" eval \
     '[ -z "$(find "$tmp" -maxdepth 1 -name "*-held-*")" ]'
 
