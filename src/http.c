@@ -363,10 +363,6 @@ static CURLcode attempt(struct http_client *c, const struct http_request *req,
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-    curl_off_t first_byte_us = 0;
-    if (rc == CURLE_OK && req->first_byte_seconds &&
-        curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us) == CURLE_OK)
-        *req->first_byte_seconds = (double)first_byte_us / 1e6;
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(headers);
     handle_put(c, h);

@@ -54,9 +54,6 @@ struct http_request {
      * fails, http_send_json returns -1 without retrying (on_item keeps its
      * own error).  NULL: the body is parsed whole. */
     const struct json_item_sink *items;
-    /* When set: the seconds from sending the request to the first byte of
-     * its (last attempt's) reply, the server's latency. */
-    double *first_byte_seconds;
 };
 
 struct http_response {

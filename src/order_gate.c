@@ -8,13 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_HELD 8      /* one per provider with a bulk listing is plenty */
-#define REPLIES_JUDGED 3 /* replies whose quickest tells the latency */
+#define MAX_HELD 8 /* one per provider with a bulk listing is plenty */
 
 struct held {
     const char *provider, *resource;
-    int replies;    /* observed so far */
-    double fastest; /* seconds, the quickest of them */
 };
 
 struct order_gate {
@@ -47,7 +44,7 @@ void order_gate_hold(struct order_gate *g, const char *provider, const char *res
 {
     pthread_mutex_lock(&g->lock);
     if (g->n_held < MAX_HELD)
-        g->held[g->n_held++] = (struct held){provider, resource, 0, 0};
+        g->held[g->n_held++] = (struct held){provider, resource};
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -72,29 +69,6 @@ bool order_gate_release(struct order_gate *g, const char *provider, const char *
     pthread_cond_broadcast(&g->released);
     pthread_mutex_unlock(&g->lock);
     return released;
-}
-
-static struct held *find_held(struct order_gate *g, const char *provider, const char *resource)
-{
-    for (size_t i = 0; i < g->n_held; i++)
-        if (held_as(&g->held[i], provider, resource))
-            return &g->held[i];
-    return NULL;
-}
-
-bool order_gate_observe(struct order_gate *g, const char *provider, const char *resource,
-                        double seconds)
-{
-    pthread_mutex_lock(&g->lock);
-    struct held *h = find_held(g, provider, resource);
-    bool slow = false;
-    if (h && h->replies < REPLIES_JUDGED) {
-        if (h->replies++ == 0 || seconds < h->fastest)
-            h->fastest = seconds;
-        slow = h->replies == REPLIES_JUDGED && h->fastest > ORDER_GATE_MAX_LATENCY;
-    }
-    pthread_mutex_unlock(&g->lock);
-    return slow && order_gate_release(g, provider, resource);
 }
 
 /* Does the key (provider, resource) sort after a held listing's? */

@@ -329,15 +329,6 @@ static int send_in_slot(struct task *t, const struct http_request *req, json_t *
 
 #define AUTH_ROUNDS 3 /* refreshes one request may make when 401s go on */
 
-/* A bulk listing's reply: the gate judges from the first few whether
- * holding commits back for it still pays (order_gate_observe). */
-static void judge_latency(struct task *t, double first_byte)
-{
-    struct provider_run *run = t->run;
-    if (order_gate_observe(run->runner->gate, run->provider->name, t->resource->name, first_byte))
-        log_debug("%s/%s: replies take %.0f ms or more: the resources after it commit as they go",
-                  run->provider->name, t->resource->name, first_byte * 1000);
-}
 int task_request_json(struct task *t, const struct http_request *req, json_t **out,
                       struct hs_error *err)
 {
@@ -352,14 +343,9 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
     bool use_run_token = !r.bearer && run->provider->auth != AUTH_API_KEY && token;
     if (use_run_token)
         r.bearer = token;
-    double first_byte = 0;
-    if (t->resource->bulk)
-        r.first_byte_seconds = &first_byte;
     struct hs_error first = HS_ERROR_INIT;
-    if (send_in_slot(t, &r, out, &first) == 0) {
-        judge_latency(t, first_byte);
+    if (send_in_slot(t, &r, out, &first) == 0)
         return 0;
-    }
     if (is_scope_error(&first)) {
         first.kind = HS_ERR_SCOPE;
         *err = first;

@@ -1,7 +1,7 @@
 /* Unit tests of order_gate: a commit whose key sorts after a held bulk
  * listing waits until it is released; keys before it, the listing itself
- * and other providers' keys sorting before it go straight on; slow replies
- * release it. */
+ * and other providers' keys sorting before it go straight on; would_wait
+ * tells the same without waiting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,30 +89,21 @@ static void test_prefix_order(void **state)
     order_gate_free(g);
 }
 
-/* Slow replies release the listing once its quickest of the first three
- * is slow; one quick reply among them keeps it held. */
-static void test_slow_replies_release(void **state)
+/* would_wait tells, without waiting, what wait would do. */
+static void test_would_wait(void **state)
 {
     (void)state;
     struct order_gate *g = order_gate_new();
-    double slow = ORDER_GATE_MAX_LATENCY * 2, quick = ORDER_GATE_MAX_LATENCY / 2;
+    assert_non_null(g);
+    assert_false(order_gate_would_wait(g, "strava", "activities")); /* nothing held */
     order_gate_hold(g, "oura", "heartrate");
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
-    assert_false(order_gate_observe(g, "oura", "heartrate", quick));
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* judged: held */
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* no longer judged */
-    struct waiter w = {g, "strava", "activities", false};
-    pthread_t t;
-    assert_true(still_waits(&w, &t));
-    order_gate_release(g, "oura", NULL);
-    pthread_join(t, NULL);
-
-    order_gate_hold(g, "oura", "heartrate");
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow));
-    assert_true(order_gate_observe(g, "oura", "heartrate", slow)); /* released */
-    assert_true(order_gate_wait(g, "strava", "activities") == 0);
-    assert_false(order_gate_observe(g, "oura", "heartrate", slow)); /* nothing held */
+    assert_true(order_gate_would_wait(g, "strava", "activities"));
+    assert_true(order_gate_would_wait(g, "oura", "sleep"));
+    assert_false(order_gate_would_wait(g, "oura", "heartrate"));
+    assert_false(order_gate_would_wait(g, "oura", "daily_activity"));
+    assert_false(order_gate_would_wait(g, "hevy", "workouts"));
+    order_gate_release(g, "oura", "heartrate");
+    assert_false(order_gate_would_wait(g, "strava", "activities"));
     order_gate_free(g);
 }
 
@@ -122,7 +113,7 @@ int main(void)
         cmocka_unit_test(test_keys_before_do_not_wait),
         cmocka_unit_test(test_keys_after_wait_for_release),
         cmocka_unit_test(test_prefix_order),
-        cmocka_unit_test(test_slow_replies_release),
+        cmocka_unit_test(test_would_wait),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
