@@ -845,11 +845,13 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
 
 /* At the end of a task: what it set aside is committed (waiting for the
  * gate now), after a failure too, as each page carries its own state.
- * What the failure left queued is not. */
+ * What the failure left queued is not.  Once interrupted, nothing is: a
+ * task that went well then fails as interrupted, not booked a success
+ * whose pages were never written. */
 static int commit_held_at_end(struct task *t, bool failed, struct hs_error *err)
 {
     struct task_state *ts = state_of(t);
-    if (!ts || spill_pages(ts->held) == 0 || hs_interrupted)
+    if (!ts || spill_pages(ts->held) == 0 || (failed && hs_interrupted))
         return 0;
     ts->no_holding = true;
     if (failed)

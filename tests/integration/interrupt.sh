@@ -48,4 +48,25 @@ check "--lock-timeout waits for the first to finish" run 0 sync --lock-timeout 6
 wait "$pid"
 check "...and the first one finished fine" eq "$?" 0
 check "a killed run is marked aborted by the next sync" eq "$(sql "SELECT COUNT(*) > 0, SUM(status = 'running') FROM sync_runs WHERE status IN ('running','aborted')")" "1|0"
+# Ctrl-C while Oura's heart rate runs and its later resources (sleep, ...)
+# have pages set aside: those were never committed, so their runs are not
+# booked as successes, and the next sync fetches them again.
+curl -s -X POST "$FAKE/_admin/config?latency_ms=20" >/dev/null
+write_config oura
+sed -i '/^\[oura\]/a access_token = "fake-oura-SECRET-pat-4d2a"' "$tmp/health-sync.toml"
+sed -i "s|^db = .*|db = \"$tmp/held.sqlite\"|" "$tmp/health-sync.toml"
+"$HS" --config "$tmp/health-sync.toml" -v sync >"$OUT" 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 200); do grep -q "oura/sleep: its pages are set aside" "$OUT" && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+check "SIGINT while pages are set aside ends with 130" eq "$?" 130
+held() { sqlite3 "$tmp/held.sqlite" "$1"; }
+check "...their resource not booked a success" eq \
+    "$(held "SELECT COUNT(*) FROM sync_runs WHERE resource = 'sleep' AND status = 'success'")" 0
+check "...none of its rows stored" eq "$(held "SELECT COUNT(*) FROM records WHERE resource = 'sleep'")" 0
+check "...and no file of them left" eval '[ -z "$(find "$tmp" -maxdepth 1 -name "*-held-*")" ]'
+curl -s -X POST "$FAKE/_admin/config?latency_ms=0" >/dev/null
+check "the next sync completes" run 0 sync
+check "...storing the nights" test "$(held "SELECT COUNT(*) FROM records WHERE resource = 'sleep'")" -gt 0
 finish
