@@ -38,12 +38,15 @@ struct sync_runner {
  * far lower; a commit empties the queue). */
 #define QUEUE_TEXT_LIMIT ((size_t)1 << 30)
 struct pending_op {
-    bool is_delete;
+    uint32_t is_delete; /* 0 or 1, a whole word: no padding, as pages set aside
+                         * are written to disk byte for byte */
     uint32_t resource;
     uint32_t record_id;
     uint32_t start_time, end_time, source_updated_at;
     uint32_t payload_json;
 };
+
+_Static_assert(sizeof(struct pending_op) == 7 * sizeof(uint32_t), "pending_op has padding");
 
 struct task_state {
     struct pending_op *ops;
