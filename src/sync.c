@@ -1565,12 +1565,14 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
     struct provider_run *run = pass->run;
     struct sync_runner *r = run->runner;
     const struct resource *res = tr->res;
-    struct hs_error held_err = HS_ERROR_INIT;
-    if (commit_held_at_end(&tr->t, tr->rc != 0, tr->rc == 0 ? &tr->err : &held_err) < 0 &&
-        tr->rc == 0)
-        tr->rc = -1;
-    else if (held_err.kind != HS_OK)
-        log_warn("%s", held_err.msg);
+    if (tr->rc == 0) {
+        if (commit_held_at_end(&tr->t, false, &tr->err) < 0)
+            tr->rc = -1;
+    } else {
+        struct hs_error held_err = HS_ERROR_INIT; /* the task's first error stays its own */
+        if (commit_held_at_end(&tr->t, true, &held_err) < 0)
+            log_warn("%s", held_err.msg);
+    }
     int rc = tr->rc;
     struct hs_error *err = &tr->err;
     struct task_state *ts = state_of(&tr->t);
