@@ -1,6 +1,7 @@
 /* http: libcurl underneath, the retry policy of spec §3 on top. */
 #include "http.h"
 
+#include "interrupt.h"
 #include "json.h"
 #include "log.h"
 #include "timeutil.h"
@@ -14,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-volatile sig_atomic_t hs_interrupted;
 
 #define USER_AGENT "health-sync/" HS_VERSION " (+local sqlite cache)"
 #define MAX_POOLED_HANDLES 16

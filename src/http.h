@@ -15,15 +15,11 @@
 
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 
 #define HTTP_MAX_ATTEMPTS 5
 #define HTTP_MAX_BODY (64L * 1024 * 1024)
-
-/* Set by the SIGINT/SIGTERM handler; sleeps and transfers stop early. */
-extern volatile sig_atomic_t hs_interrupted;
 
 struct http_header {
     const char *name;

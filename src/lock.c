@@ -1,6 +1,6 @@
 #include "lock.h"
 
-#include "http.h"
+#include "interrupt.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
 /* health-sync: entry point.  Global options, the command table, exit codes. */
 #include "cmd.h"
 #include "http.h"
+#include "interrupt.h"
 #include "json.h"
 #include "log.h"
 
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,23 +86,6 @@ static void print_usage(FILE *f)
           "\n"
           "Exit status: 0 ok, 1 a provider failed, 2 usage or config error, 130 interrupted.\n",
           f);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    hs_interrupted = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 }
 
 static const struct command *find_command(const char *name)
@@ -198,7 +181,7 @@ int main(int argc, char **argv)
     } else if (rc == 0) {
         log_init((enum log_level)p.verbosity);
         json_init(); /* before any thread: jansson's allocator is process-wide */
-        install_signal_handlers();
+        interrupt_install_handlers();
         if (http_global_init() < 0) {
             log_error("cannot initialise libcurl");
             rc = EXIT_FAILED;

@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "interrupt.h"
 #include "json.h"
 #include "log.h"
 #include "timeutil.h"

@@ -4,7 +4,7 @@
  * parameters, how an item becomes a record, how the watermark moves.  It
  * never touches SQLite: it reads its watermark from the task and hands over
  * records, deletions and the new watermark through the task_* calls below
- * (implemented by sync.c), which commit each page with its watermark in one
+ * (implemented by the runner in src/sync/), which commit each page with its watermark in one
  * transaction. */
 #ifndef HS_PROVIDER_H
 #define HS_PROVIDER_H
@@ -82,8 +82,8 @@ struct provider_run {
     char *access_token;  /* set by prepare (malloc'ed; freed by the runner) */
     bool full;           /* `sync --full` */
     void *data;          /* the provider's own state across its resources */
-    struct sync_runner *runner; /* private to sync.c */
-    struct run_state *state;    /* private to sync.c */
+    struct sync_runner *runner; /* private to src/sync/ */
+    struct run_state *state;    /* private to src/sync/ */
 };
 
 /* One resource's sync. */
@@ -95,7 +95,7 @@ struct task {
     /* Re-list the whole history and delete what upstream no longer has:
      * `sync --full`, a first backfill, or a reconciliation that is due. */
     bool full;
-    void *priv; /* private to sync.c */
+    void *priv; /* private to src/sync/ */
 };
 
 /* ---- configuration ---- */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "interrupt.h"
 #include "log.h"
 
 /* 2024-05-01T10:00:00Z, a Wednesday; Retry-After dates are relative to it. */

@@ -9,7 +9,7 @@
  * resource that sorts after it waits for it to end: the samples then land
  * at the right edge of the indexes (twice the rate, measured by
  * bench-floor), and the waiting resources commit right after.  Their
- * listings go on meanwhile, their pages set aside on disk (sync.c, spill.h),
+ * listings go on meanwhile, their pages set aside on disk (commit.c, spill.h),
  * so holding back costs them no time however slow the replies. */
 #ifndef HS_ORDER_GATE_H
 #define HS_ORDER_GATE_H
