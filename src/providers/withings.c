@@ -32,7 +32,7 @@ static const struct config_key withings_keys[] = {
     {"redirect_uri", CFG_URL, "http://127.0.0.1:8485/callback", 0, 0, "must match the application"},
     {"scopes", CFG_STRING, "user.metrics,user.activity", 0, 0, "comma-separated OAuth2 scopes"},
     {"overlap_seconds", CFG_INT, "300", 0, 315360000, "seconds re-fetched before the watermark"},
-    {"meastypes", CFG_LIST, "1,4,5,6,8,9,10,11,12,54,71,73,76,77,88,91,123", 0, 0, "measure type ids to fetch"},
+    {"meastypes", CFG_LIST, NULL, 0, 0, "measure type ids to fetch (unset: every type)"},
     {"base_url", CFG_URL, "https://wbsapi.withings.net", 0, 0, "host root holding /measure, /v2/measure, /v2/sleep, /v2/oauth2"},
     {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
     {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
@@ -575,18 +575,24 @@ static int put_measure_group(struct task *t, const json_t *grp, struct hs_error 
                        epoch_field_iso(grp, "modified", updated), err);
 }
 
-/* Withings documents the list parameter as `meastypes` (`meastype` takes one
- * type); the Python tool sent the list in `meastype`. */
+/* Without a type filter getmeas answers every measure type the account
+ * holds, the newer ones (visceral fat, BMR, extra-/intracellular water...)
+ * included, so the filter is sent only when [withings].meastypes narrows
+ * the set.  Withings documents the list parameter as `meastypes`
+ * (`meastype` takes one type); the Python tool sent its fixed list of 17 in
+ * `meastype`. */
 static void add_measure_filters(const struct task *t, struct buf *form)
 {
     size_t n = 0;
     const char *const *types = run_config_list(t->run, "meastypes", &n);
-    struct buf list = BUF_INIT;
-    for (size_t i = 0; i < n; i++)
-        buf_addf(&list, "%s%s", i ? "," : "", types[i]);
-    http_form_add(form, "meastypes", list.data);
+    if (n) {
+        struct buf list = BUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            buf_addf(&list, "%s%s", i ? "," : "", types[i]);
+        http_form_add(form, "meastypes", list.data);
+        buf_free(&list);
+    }
     http_form_add(form, "category", "1");
-    buf_free(&list);
 }
 
 /* activity: one record per day, keyed by its date. */

@@ -56,7 +56,7 @@ struct group {
     time_t date, created, modified;
     bool manual;
     const char *comment;
-    struct measure m[9];
+    struct measure m[16];
     int nm;
     bool deleted;
 };
@@ -102,8 +102,13 @@ static void measure_add(struct group *g, int type, long long value, int unit)
         g->m[g->nm++] = (struct measure){type, value, unit};
 }
 
-/* A Body Cardio weigh-in: weight (g), fat ratio, fat/fat-free/muscle/bone
- * mass, hydration, and visceral fat (170, outside the default type list). */
+/* A Body Scan weigh-in: weight (g), fat ratio, fat/fat-free/muscle/bone
+ * mass, hydration, and the types outside the Python tool's list of 17
+ * (which only a request without a type filter returns, as upstream):
+ * visceral fat 170, extra-/intracellular water 168/169, basal metabolic
+ * rate 226, metabolic age 227, vascular age 155, nerve health score 167.
+ * The newer values come from a stream of their own, so the older ones stay
+ * what they were. */
 static void scale_measures(struct group *g, double kg, uint64_t *rng)
 {
     double fat_ratio = 21.0 + fake_uniform(rng) * 3.0;
@@ -116,6 +121,14 @@ static void scale_measures(struct group *g, double kg, uint64_t *rng)
     measure_add(g, 77, (long long)(kg * 0.55 * 1000), -3);
     measure_add(g, 88, (long long)(3100 + fake_rand(rng) % 200), -3);
     measure_add(g, 170, (long long)(70 + fake_rand(rng) % 30), -1);
+    uint64_t newer = fake_hash((uint64_t)g->grpid, 0xB0D75CA);
+    double water = kg * 0.55;
+    measure_add(g, 168, (long long)(water * 0.41 * 1000), -3);
+    measure_add(g, 169, (long long)(water * 0.59 * 1000), -3);
+    measure_add(g, 226, (long long)(1650 + fake_rand(&newer) % 120), 0);
+    measure_add(g, 227, (long long)(33 + fake_rand(&newer) % 8), 0);
+    measure_add(g, 155, (long long)(36 + fake_rand(&newer) % 6), 0);
+    measure_add(g, 167, (long long)(60 + fake_rand(&newer) % 25), 0);
 }
 
 static void add_first_day_groups(void)

@@ -56,6 +56,15 @@ diastolic_blood_pressure=79.0 mmHg
 systolic_blood_pressure=121.0 mmHg
 type 4242=99.99 ?"
 
+put withings measures 5002 2024-03-03T07:00:00Z '{"grpid":5002,"date":1709449200,"category":1,"measures":[{"value":81,"type":170,"unit":-1},{"value":1702,"type":226,"unit":0},{"value":36,"type":227,"unit":0},{"value":39,"type":155,"unit":0},{"value":17350,"type":168,"unit":-3},{"value":24870,"type":169,"unit":-3},{"value":72,"type":167,"unit":0}]}'
+check "v_body: the newer Withings types as named columns" eq \
+    "$(v "SELECT visceral_fat_index, basal_metabolic_rate_kcal, metabolic_age_years, vascular_age_years, extracellular_water_kg, intracellular_water_kg, nerve_health_score_us FROM v_body WHERE record_id='5002'")" \
+    "8.1|1702.0|36.0|39.0|17.35|24.87|72.0"
+check "v_body_measures: the newer types by name, with units" eq \
+    "$(v "SELECT group_concat(type_name || ' ' || unit, ',') FROM (SELECT type_name, unit FROM v_body_measures WHERE record_id='5002' ORDER BY type_id)")" \
+    "vascular_age years,nerve_health_score_feet uS,extracellular_water kg,intracellular_water kg,visceral_fat index,basal_metabolic_rate kcal,metabolic_age years"
+sqlite3 "$db" "DELETE FROM records WHERE record_id='5002'"
+
 put oura heartrate 2024-03-02T03:00:00+00:00 2024-03-02T03:00:00+00:00 '{"bpm":51,"source":"rest","timestamp":"2024-03-02T03:00:00+00:00"}'
 put eightsleep intervals 'u1:i1' 2024-03-01T23:00:00.000Z '{"id":"i1","ts":"2024-03-01T23:00:00.000Z","timeseries":{"heartRate":[["2024-03-01T23:30:00.000Z",57.5],["2024-03-02T00:30:00.000Z",53]]}}'
 check "v_heart_rate: Oura samples and Eight Sleep's per-night series" eq \

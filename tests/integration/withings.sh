@@ -10,7 +10,6 @@ export HEALTH_SYNC_NOW=2025-06-15T12:00:00Z
 start_fake --years 1
 write_config withings
 cfg="$tmp/health-sync.toml"
-DEFAULT_TYPES=1,4,5,6,8,9,10,11,12,54,71,73,76,77,88,91,123
 
 # api_count PATH ACTION ITEMS_KEY [FIELD=VALUE...]: items the fake lists from
 # lastupdate=0, read with the stored token by an independent client.
@@ -34,6 +33,39 @@ while True:
     else:
         break
 print(total)
+PY
+}
+# measures_upstream: every measure group the fake holds (category 1, no type
+# filter, as upstream answers every type then) equals its stored row's
+# payload, and no other group is stored.
+measures_upstream() {
+    local token
+    token=$(sql "SELECT access_token FROM oauth_tokens WHERE provider='withings'")
+    python3 - "$FAKE" "$token" "$tmp/health.sqlite" <<'PY'
+import json, sqlite3, sys, urllib.parse, urllib.request
+base, token, db = sys.argv[1:]
+offset, upstream = 0, {}
+while True:
+    form = {"action": "getmeas", "category": "1", "lastupdate": "0", "offset": str(offset)}
+    req = urllib.request.Request(base + "/measure", data=urllib.parse.urlencode(form).encode(),
+                                 headers={"Authorization": "Bearer " + token})
+    body = json.load(urllib.request.urlopen(req))["body"]
+    upstream.update((str(g["grpid"]), g) for g in body["measuregrps"])
+    if body.get("more") in (1, True) and body.get("offset"):
+        offset = body["offset"]
+    else:
+        break
+stored = {rid: json.loads(p) for rid, p in sqlite3.connect(db).execute(
+    "SELECT record_id, payload_json FROM records WHERE provider='withings' AND resource='measures'")}
+types = {m["type"] for g in upstream.values() for m in g["measures"]}
+assert {170, 226, 227, 155, 168, 169, 167} <= types, sorted(types)
+missing = sorted(set(upstream) - set(stored))
+extra = sorted(set(stored) - set(upstream))
+differ = sorted(k for k in upstream if k in stored and stored[k] != upstream[k])
+if missing or extra or differ:
+    print("# missing %d, extra %d, differing %d (e.g. %s)" % (len(missing), len(extra), len(differ),
+          (missing + extra + differ)[:3]))
+    sys.exit(1)
 PY
 }
 # copy_tokens FROM TO: the stored tokens of database FROM replace those of TO.
@@ -66,7 +98,7 @@ sed -i '/^\[withings\]/a sleep_detail = true' "$cfg"
 
 # ---- first backfill
 check "the first sync backfills every resource (-v)" run 0 sync -v
-for spec in "measures /measure getmeas measuregrps meastypes=$DEFAULT_TYPES category=1" \
+for spec in "measures /measure getmeas measuregrps category=1" \
     "activity /v2/measure getactivity activities" "workouts /v2/measure getworkouts series" \
     "sleep_summary /v2/sleep getsummary series"; do
     set -- $spec
@@ -79,8 +111,11 @@ check "a measure group: id, times as ISO Z, non-ASCII comment intact" eq \
     "2024-06-16T09:00:00Z|1|2024-06-16T09:00:30Z|Taille mesurée à la maison — pieds nus 📏"
 check "payloads keep non-ASCII as \\u escapes, keys in received order" \
     eq "$(sql "SELECT substr(payload_json, 1, 24), instr(payload_json, '\\u00e9e \\u00e0 la') > 0 FROM records WHERE record_id='5000000000'")" '{"grpid":5000000000,"att|1'
-check "goals (category 2) and types outside meastypes are not fetched" \
-    eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='measures' AND (record_id='5000000001' OR payload_json LIKE '%\"type\":170%')")" 0
+check "goals (category 2) are not fetched" \
+    eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='measures' AND record_id='5000000001'")" 0
+check "every measure group equals upstream's, every type included (visceral fat, BMR, ...)" measures_upstream
+check "... and the typed view names the newer types" eq \
+    "$(sql "SELECT COUNT(visceral_fat_index) > 100, COUNT(basal_metabolic_rate_kcal) = COUNT(visceral_fat_index) FROM v_body")" "1|1"
 check "workout ids beyond 2^32, times as ISO Z" \
     eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts' AND CAST(record_id AS INTEGER) > 4294967296 AND start_time LIKE '____-__-__T__:__:__Z' AND end_time > start_time AND source_updated_at > end_time")" "$(count workouts)"
 check "activity: one row per day, keyed by its date" \
@@ -124,7 +159,8 @@ check "... and the edit of an old group (300 g more)" eq "$(weight "$old")" "$((
 check "... but cannot see the deletion (no feed)" eq "$(sql "SELECT COUNT(*) FROM records WHERE record_id='$gone'")" 1
 check "sync --full" run 0 sync --full
 check "... deletes the vanished group" eq "$(sql "SELECT COUNT(*) FROM records WHERE record_id='$gone'")" 0
-check "... and keeps the rest equal to the fake" eq "$(count measures)" "$(api_count /measure getmeas measuregrps meastypes=$DEFAULT_TYPES category=1)"
+check "... and keeps the rest equal to the fake" eq "$(count measures)" "$(api_count /measure getmeas measuregrps category=1)"
+check "... every group equal to upstream's" measures_upstream
 
 # ---- sleep nights: a full pass deletes stored nights upstream no longer has, without re-fetching
 nights=$(count sleep)
@@ -158,7 +194,7 @@ run 0 sync >/dev/null
 # ---- status 601: wait and retry; other statuses: a clear error
 admin "withings/burst601?n=3" >/dev/null
 check "status 601 three times: waits and retries" eval 'run 0 sync && has "too many requests (status 601), waiting"'
-check "... and the data is intact" eq "$(count measures)" "$(api_count /measure getmeas measuregrps meastypes=$DEFAULT_TYPES category=1)"
+check "... and the data is intact" eq "$(count measures)" "$(api_count /measure getmeas measuregrps category=1)"
 admin "withings/burst601?n=50" >/dev/null
 check "status 601 that does not stop: exit 1 naming it" eval 'run 1 sync && has "Withings status 601 for POST .*/measure (action=getmeas): Too Many Requests"'
 admin "withings/burst601?n=0" >/dev/null
@@ -169,7 +205,7 @@ check "status 2555: exit 1 naming status and text" eval 'run 1 sync && has "with
 curl -s -X POST "$FAKE/_admin/config?rate429=0.3&error_rate=0.05" >/dev/null
 check "sync --full through injected 429/5xx" run 0 sync --full
 curl -s -X POST "$FAKE/_admin/config?rate429=0&error_rate=0" >/dev/null
-for spec in "measures /measure getmeas measuregrps meastypes=$DEFAULT_TYPES category=1" \
+for spec in "measures /measure getmeas measuregrps category=1" \
     "activity /v2/measure getactivity activities" "workouts /v2/measure getworkouts series" \
     "sleep_summary /v2/sleep getsummary series"; do
     set -- $spec
@@ -188,12 +224,17 @@ check "a wrong client secret: exit 1, signature rejected, auth hint" \
 cp "$tmp/good.toml" "$cfg"
 check "the right secret works again (the refresh token was not spent)" run 0 sync
 
-# ---- config may add measure types beyond the default list
+# ---- meastypes narrows the set (the default asks for every type)
 sed -i '/^\[withings\]/a meastypes = [1, 170]' "$cfg"
 check "meastypes = [1, 170] with sync --full" run 0 sync --full
 check "... fetches type 170 and drops groups without either type" eq \
     "$(sql "SELECT COUNT(*) = SUM(payload_json LIKE '%\"type\":170%' OR payload_json LIKE '%\"type\":1,%') FROM records WHERE resource='measures'")|$(count measures)" \
     "1|$(api_count /measure getmeas measuregrps meastypes=1,170 category=1)"
+
+sed -i 's/^meastypes = .*/meastypes = "1"/' "$cfg"
+check "meastypes = \"1\" with sync --full" run 0 sync --full
+check "... narrows to weight alone" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='measures' AND json_array_length(payload_json, '\$.measures') != 1")" 0
+check "... with as many groups as upstream has weights" eq "$(count measures)" "$(api_count /measure getmeas measuregrps meastypes=1 category=1)"
 
 check "the client secret was never sent" eq "$(path_count 'client_secret sent')" 0
 check "no secret in any output" no_secrets
