@@ -4,8 +4,10 @@
  * Refresh tokens rotate and are single use, so every token reply is stored
  * the moment it arrives.  When the callback names an issuer (`iss`), its
  * OpenID document may move the token endpoint; the endpoint is kept in the
- * token's extra and reused when refreshing.  A personal access token in
- * [oura].access_token is used as is, never refreshed.
+ * token's extra and reused when refreshing.  Oura retired personal access
+ * tokens; one still set in [oura].access_token is used as is, never
+ * refreshed.  A token granted under the old scope names (daily, personal...)
+ * is refreshed and used like any other: Oura reads both spellings.
  *
  * Data: every collection is GET /v2/usercollection/<resource>, paged by
  * `next_token`.  Day-filed collections are asked by start_date/end_date
@@ -48,19 +50,24 @@
 
 static const struct config_key oura_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
-    {"access_token", CFG_SECRET, NULL, 0, 0, "personal access token (legacy; OAuth2 is preferred)"},
+    {"access_token", CFG_SECRET, NULL, 0, 0,
+     "personal access token (retired by Oura; one still held is used as is)"},
     {"client_id", CFG_STRING, NULL, 0, 0, "OAuth2 client id of your Oura application"},
     {"client_secret", CFG_SECRET, NULL, 0, 0, "OAuth2 client secret"},
     {"redirect_uri", CFG_URL, "http://localhost:8484/callback", 0, 0,
      "must match the application; Oura rejects 127.0.0.1"},
-    {"scopes", CFG_STRING, "personal daily sleep workout heartrate tag session spo2", 0, 0,
-     "space-separated OAuth2 scopes"},
+    {"scopes", CFG_STRING,
+     "extapi:daily extapi:heartrate extapi:personal extapi:workout extapi:session extapi:tag "
+     "extapi:spo2",
+     0, 0, "space-separated OAuth2 scopes"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first day to backfill"},
     {"overlap_days", CFG_INT, "7", 0, 3650, "days re-fetched before the watermark on each sync"},
     {"base_url", CFG_URL, "https://api.ouraring.com", 0, 0, "API root holding /v2/usercollection"},
-    {"authorize_url", CFG_URL, "https://cloud.ouraring.com/oauth/authorize", 0, 0,
+    /* Oura's OAuth as it runs since its move to moi.ouraring.com. */
+    {"authorize_url", CFG_URL, "https://moi.ouraring.com/oauth/v2/ext/oauth-authorize", 0, 0,
      "OAuth2 authorize endpoint"},
-    {"token_url", CFG_URL, "https://api.ouraring.com/oauth/token", 0, 0, "OAuth2 token endpoint"},
+    {"token_url", CFG_URL, "https://moi.ouraring.com/oauth/v2/ext/oauth-token", 0, 0,
+     "OAuth2 token endpoint"},
     /* Oura limits requests per 5 minutes, not at once; a backfill's ~500
      * requests are slot-bound at a real latency (at 200 ms a request, 16 in
      * flight took 7.3-7.5 s instead of 9.1-9.7 s at 12). */

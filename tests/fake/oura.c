@@ -1,9 +1,11 @@
 /* fake/oura.c: the Oura Cloud API v2 (api.ouraring.com) and its OAuth2
  * endpoints, as documented in Oura's OpenAPI (v2, 1.2x-1.3x).
  *
- *   GET  /oauth/authorize        302 to redirect_uri?code=&state=&iss=<fake>/oauth-issuer
- *   POST /oauth/token            HTTP Basic client auth; authorization_code and
- *                                refresh_token grants; refresh tokens are single use
+ *   GET  /oauth/v2/ext/oauth-authorize   (moi.ouraring.com's path; the older
+ *        /oauth/authorize too)   302 to redirect_uri?code=&state=&iss=<fake>/oauth-issuer
+ *   POST /oauth/v2/ext/oauth-token       (and the older /oauth/token) HTTP Basic
+ *                                client auth; authorization_code and refresh_token
+ *                                grants; refresh tokens are single use
  *   GET  /oauth-issuer/.well-known/openid-configuration   names /oauth-issuer/token
  *   POST /oauth-issuer/token     the same token endpoint, found by discovery
  *   GET  /v2/usercollection/<collection>
@@ -920,9 +922,10 @@ static int oura_handle(struct fake_request *req, struct fake_response *resp)
 {
     if (!strncmp(req->path, "/v2/usercollection/", 19))
         return api(req, resp), 0;
-    if (!strcmp(req->path, "/oauth/authorize"))
+    if (!strcmp(req->path, "/oauth/authorize") || !strcmp(req->path, "/oauth/v2/ext/oauth-authorize"))
         return authorize(req, resp), 0;
-    if (!strcmp(req->path, "/oauth/token") || !strcmp(req->path, "/oauth-issuer/token"))
+    if (!strcmp(req->path, "/oauth/token") || !strcmp(req->path, "/oauth/v2/ext/oauth-token") ||
+        !strcmp(req->path, "/oauth-issuer/token"))
         return token(req, resp), 0;
     if (!strcmp(req->path, "/oauth-issuer/.well-known/openid-configuration"))
         return openid_configuration(req, resp), 0;

@@ -301,6 +301,29 @@ check "sync with a missing scope still succeeds" run 0 sync
 check "  ... warns about the skipped collection" has 'oura/daily_spo2 skipped: the token lacks the scope'
 check "  ... everything else stored" matches_fake "$tmp/scope.sqlite" daily_spo2
 
+# ---- Oura's current sign-in by default: moi.ouraring.com and the extapi: scopes
+use_db signin.sqlite
+oura_unset scopes
+oura_unset authorize_url
+oura_unset token_url
+check "auth with the default endpoints prints Oura's current authorize URL" eval \
+    'run 1 auth oura --no-browser --timeout 1 && has "^https://moi.ouraring.com/oauth/v2/ext/oauth-authorize?response_type=code&"'
+check "  ... asking for the extapi: scopes" \
+    has "&scope=extapi%3Adaily%20extapi%3Aheartrate%20extapi%3Apersonal%20extapi%3Aworkout%20extapi%3Asession%20extapi%3Atag%20extapi%3Aspo2&state="
+oura_set "authorize_url = \"$FAKE/oauth/v2/ext/oauth-authorize\""
+check "the code goes to Oura's current token endpoint by default (unreachable here)" eval \
+    '! oauth_login oura >/dev/null && has "https://moi.ouraring.com/oauth/v2/ext/oauth-token"'
+oura_set "token_url = \"$FAKE/oauth/v2/ext/oauth-token\""
+oura_set 'scopes = "personal daily heartrate workout tag session spo2"'
+check "auth under the old scope names" oauth_login oura
+oura_unset scopes
+admin oura/expire-tokens >/dev/null
+reset_stats
+check "that token, with the extapi: scopes now configured, syncs" run 0 sync
+check "  ... refreshed at the configured token endpoint" eq "$(path_count /oauth/v2/ext/oauth-token)" 1
+check "  ... nothing skipped for want of a scope" hasnt 'skipped'
+check "  ... everything stored" matches_fake "$DB"
+
 # ---- heart-rate windows in flight: side by side, but at most 6 (their
 # replies are the big ones, parsed one at a time)
 sed -i '/^max_concurrency = 1$/d' "$CONF" # the crash tests' one request at a time
