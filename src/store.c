@@ -1,14 +1,14 @@
-/* store: the SQLite database (schema of spec §2 plus sync_runs). */
-#include "store.h"
+/* store: the connection (open, schema and migrations, transactions), the
+ * one loop every query goes through (store_rows), and the tables around
+ * the data: oauth_tokens, sync_runs, and the status and export queries.
+ * The records and sync_state tables: store_records.c. */
+#include "store_internal.h"
 
-#include "buf.h"
 #include "checkpoint.h"
-#include "timeutil.h"
 #include "views.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,40 +37,9 @@ static const char schema_sql[] =
     " inserted_count INTEGER NOT NULL DEFAULT 0, updated_count INTEGER NOT NULL DEFAULT 0,"
     " deleted_count INTEGER NOT NULL DEFAULT 0, unchanged_count INTEGER NOT NULL DEFAULT 0,"
     " error_text TEXT);"
-    "CREATE INDEX IF NOT EXISTS idx_sync_runs_prs ON sync_runs(provider, resource, started_at DESC);"
+    "CREATE INDEX IF NOT EXISTS idx_sync_runs_prs ON sync_runs(provider, resource, started_at "
+    "DESC);"
     "CREATE INDEX IF NOT EXISTS idx_sync_runs_status ON sync_runs(status, started_at DESC);";
-
-enum stmt_id {
-    ST_DELETE_RECORD,
-    ST_GET_STATE,
-    ST_SET_STATE,
-    ST_MAX_ROWID,
-    ST_COUNT
-};
-
-static const char *const stmt_sql[ST_COUNT] = {
-    [ST_DELETE_RECORD] = "DELETE FROM records WHERE provider=?1 AND resource=?2 AND record_id=?3",
-    [ST_GET_STATE] = "SELECT watermark, cursor, extra_json, updated_at FROM sync_state"
-                     " WHERE provider=?1 AND resource=?2",
-    [ST_SET_STATE] = "INSERT INTO sync_state (provider, resource, watermark, cursor, extra_json,"
-                     " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                     " ON CONFLICT(provider, resource) DO UPDATE SET watermark=excluded.watermark,"
-                     " cursor=excluded.cursor, extra_json=excluded.extra_json,"
-                     " updated_at=excluded.updated_at",
-    [ST_MAX_ROWID] = "SELECT MAX(rowid) FROM records",
-};
-
-/* Records are written by statements of several rows each: SQLite keeps its
- * B-tree cursors open from one row to the next inside a statement, so rows
- * that arrive in key order at the end of an index skip the search from the
- * root, and the per-statement work (opening the cursors, the first seek of
- * each) is paid once per batch.  A statement per row costs about twice the
- * CPU; 256 rows cost 8% less than 64 for heart rate that lands in the middle
- * of the indexes (other resources sort after it).  A batch is cut into the
- * largest of these sizes that fit. */
-static const size_t upsert_batch_sizes[] = {256, 16, 1};
-#define N_UPSERT_SIZES (sizeof upsert_batch_sizes / sizeof upsert_batch_sizes[0])
-#define UPSERT_COLUMNS 8
 
 /* A new database gets pages larger than SQLite's 4 KiB default: a backfill
  * writes hundreds of megabytes, and 16 KiB pages cost a quarter of the
@@ -83,23 +52,13 @@ static const size_t upsert_batch_sizes[] = {256, 16, 1};
  * not (same CPU and wall time for Oura alone; peak RSS 1-3 MB lower). */
 #define WRITER_CACHE_KIB "-500"
 
-struct store {
-    sqlite3 *db;
-    struct checkpointer *checkpointer; /* NULL: SQLite's automatic checkpoint */
-    char *path;
-    time_t fetched_at_time;
-    char fetched_at[TIME_ISO_LEN];
-    sqlite3_stmt *stmt[ST_COUNT];
-    sqlite3_stmt *upsert[N_UPSERT_SIZES]; /* prepared on first use */
-};
-
-static int db_error(struct store *s, struct hs_error *err, const char *what)
+int store_db_error(struct store *s, struct hs_error *err, const char *what)
 {
     return hs_error_set(err, HS_ERR_FINAL, "database %s: %s: %s", s->path, what,
                         sqlite3_errmsg(s->db));
 }
 
-static void now_iso(char out[TIME_ISO_LEN])
+void store_now_iso(char out[TIME_ISO_LEN])
 {
     time_format_iso(time_now(), out);
 }
@@ -115,8 +74,7 @@ static int create_private_file(const char *path, struct hs_error *err)
     }
     if (errno == EEXIST)
         return 0;
-    return hs_error_set(err, HS_ERR_CONFIG, "cannot create database %s: %s", path,
-                        strerror(errno));
+    return hs_error_set(err, HS_ERR_CONFIG, "cannot create database %s: %s", path, strerror(errno));
 }
 
 static int exec_sql(struct store *s, const char *sql, struct hs_error *err)
@@ -147,7 +105,7 @@ static int migrate(struct store *s, struct hs_error *err)
 {
     int v = user_version(s);
     if (v < 0)
-        return db_error(s, err, "cannot read the schema version");
+        return store_db_error(s, err, "cannot read the schema version");
     if (v > STORE_SCHEMA_VERSION)
         return hs_error_set(err, HS_ERR_CONFIG,
                             "database %s has schema version %d, newer than this health-sync "
@@ -166,15 +124,6 @@ static int migrate(struct store *s, struct hs_error *err)
         return -1;
     }
     return exec_sql(s, "COMMIT", err);
-}
-
-static int prepare_all(struct store *s, struct hs_error *err)
-{
-    for (int i = 0; i < ST_COUNT; i++)
-        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
-                               NULL) != SQLITE_OK)
-            return db_error(s, err, "cannot prepare a statement");
-    return 0;
 }
 
 /* The page size of a new, empty file; it must be set before WAL mode is. */
@@ -201,17 +150,18 @@ struct store *store_open(const char *path, struct hs_error *err)
     }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
-        db_error(s, err, "cannot open");
+        store_db_error(s, err, "cannot open");
         store_close(s);
         return NULL;
     }
     sqlite3_extended_result_codes(s->db, 1);
     store_set_busy_timeout(s, 5000);
     if ((created && set_new_page_size(s, err) < 0) ||
-        exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+        exec_sql(s,
+                 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
                  " PRAGMA temp_store=MEMORY; PRAGMA cache_size=" WRITER_CACHE_KIB ";",
                  err) < 0 ||
-        migrate(s, err) < 0 || prepare_all(s, err) < 0) {
+        migrate(s, err) < 0 || store_records_prepare(s, err) < 0) {
         if (strstr(err->msg, "file is not a database"))
             hs_error_reset(err, HS_ERR_CONFIG, "%s is not a SQLite database", path);
         store_close(s);
@@ -265,17 +215,7 @@ void store_rollback(struct store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
-{
-    sqlite3_stmt *st = s->stmt[id];
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return st;
-}
-
-static const char *fetched_at_now(struct store *s);
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
@@ -283,384 +223,181 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_key(sqlite3_stmt *st, const char *provider, const char *resource,
-                     const char *record_id)
-{
-    bind_text(st, 1, provider);
-    bind_text(st, 2, resource);
-    bind_text(st, 3, record_id);
-}
+/* ---- reading rows: every query goes through store_rows ---- */
 
-/* fetched_at: formatted once per second, not once per row. */
-static const char *fetched_at_now(struct store *s)
-{
-    time_t now = time_now();
-    if (now != s->fetched_at_time) {
-        time_format_iso(now, s->fetched_at);
-        s->fetched_at_time = now;
-    }
-    return s->fetched_at;
-}
-
-/* INSERT of `rows` rows that overwrites a stored row only when something
- * differs (so that unchanged rows cost no write and are told apart). */
-static char *upsert_sql(size_t rows)
-{
-    struct buf sql = BUF_INIT;
-    buf_adds(&sql, "INSERT INTO records (provider, resource, record_id, start_time, end_time,"
-                   " source_updated_at, payload_json, fetched_at) VALUES ");
-    for (size_t i = 0; i < rows; i++)
-        buf_adds(&sql, i ? ",(?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?)");
-    buf_adds(&sql, " ON CONFLICT(provider, resource, record_id) DO UPDATE SET"
-                   " start_time=excluded.start_time, end_time=excluded.end_time,"
-                   " source_updated_at=excluded.source_updated_at,"
-                   " payload_json=excluded.payload_json, fetched_at=excluded.fetched_at"
-                   " WHERE records.payload_json IS NOT excluded.payload_json"
-                   " OR records.start_time IS NOT excluded.start_time"
-                   " OR records.end_time IS NOT excluded.end_time"
-                   " OR records.source_updated_at IS NOT excluded.source_updated_at");
-    return buf_detach(&sql);
-}
-
-static sqlite3_stmt *upsert_stmt(struct store *s, size_t size_index, struct hs_error *err)
-{
-    if (!s->upsert[size_index]) {
-        char *sql = upsert_sql(upsert_batch_sizes[size_index]);
-        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->upsert[size_index], NULL);
-        free(sql);
-        if (rc != SQLITE_OK) {
-            db_error(s, err, "cannot prepare a statement");
-            return NULL;
-        }
-    }
-    return s->upsert[size_index];
-}
-
-static void bind_record(sqlite3_stmt *st, int first, const struct record *r, const char *fetched)
-{
-    bind_text(st, first, r->provider);
-    bind_text(st, first + 1, r->resource);
-    bind_text(st, first + 2, r->record_id);
-    bind_text(st, first + 3, r->start_time);
-    bind_text(st, first + 4, r->end_time);
-    bind_text(st, first + 5, r->source_updated_at);
-    bind_text(st, first + 6, r->payload_json);
-    bind_text(st, first + 7, fetched);
-}
-
-static int max_rowid(struct store *s, int64_t *out, struct hs_error *err)
-{
-    sqlite3_stmt *st = stmt(s, ST_MAX_ROWID);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return db_error(s, err, "cannot read the records table");
-    *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
-}
-
-/* One statement of `rows` records.  New rows take rowids one above the
- * largest (the table has no AUTOINCREMENT), so the last rowid inserted
- * tells how many were; sqlite3_changes() counts those and the rows the DO
- * UPDATE branch rewrote (a row inserted and then updated in the same
- * statement counts once as each, as a statement per row would).  A
- * RETURNING clause would tell the same at half again the cost. */
-static int upsert_batch(struct store *s, size_t size_index, const struct record *recs,
-                        struct run_counts *counts, struct hs_error *err)
-{
-    size_t rows = upsert_batch_sizes[size_index];
-    sqlite3_stmt *st = upsert_stmt(s, size_index, err);
-    int64_t before = 0;
-    if (!st || max_rowid(s, &before, err) < 0)
-        return -1;
-    const char *fetched = fetched_at_now(s);
-    for (size_t i = 0; i < rows; i++)
-        bind_record(st, (int)(i * UPSERT_COLUMNS) + 1, &recs[i], fetched);
-    sqlite3_set_last_insert_rowid(s->db, 0);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(s, err, "cannot write a record");
-    long changed = (long)sqlite3_changes(s->db);
-    int64_t last = sqlite3_last_insert_rowid(s->db);
-    long inserted = last > before ? (long)(last - before) : 0;
-    counts->inserted += inserted;
-    counts->updated += changed - inserted;
-    counts->unchanged += (long)rows - changed;
-    return 0;
-}
-
-int store_upsert_records(struct store *s, const struct record *recs, size_t n,
-                         struct run_counts *counts, struct hs_error *err)
-{
-    size_t done = 0;
-    for (size_t k = 0; k < N_UPSERT_SIZES; k++)
-        for (; n - done >= upsert_batch_sizes[k]; done += upsert_batch_sizes[k])
-            if (upsert_batch(s, k, recs + done, counts, err) < 0)
-                return -1;
-    return 0;
-}
-
-int store_upsert_record(struct store *s, const struct record *r, enum upsert_result *result,
-                        struct hs_error *err)
-{
-    struct run_counts c = {0};
-    if (store_upsert_records(s, r, 1, &c, err) < 0)
-        return -1;
-    *result = c.inserted ? UPSERT_INSERTED : c.updated ? UPSERT_UPDATED : UPSERT_UNCHANGED;
-    return 0;
-}
-
-int store_delete_record(struct store *s, const char *provider, const char *resource,
-                        const char *record_id, int *deleted, struct hs_error *err)
-{
-    sqlite3_stmt *st = stmt(s, ST_DELETE_RECORD);
-    bind_key(st, provider, resource, record_id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, err, "cannot delete a record");
-    *deleted = sqlite3_changes(s->db) > 0;
-    sqlite3_reset(st);
-    return 0;
-}
-
-int store_each_record_id(struct store *s, const char *provider, const char *resource,
-                         const char *start_from, const char *start_to,
-                         int (*fn)(void *arg, const char *record_id), void *arg,
-                         struct hs_error *err)
+/* sql prepared with its text parameters ?1..?n bound (NULL binds NULL);
+ * NULL with err set when it cannot be prepared. */
+static sqlite3_stmt *prepare_bound(struct store *s, const char *sql, const char *const *params,
+                                   int nparams, const char *what, struct hs_error *err)
 {
     sqlite3_stmt *st;
-    const char *sql = "SELECT record_id FROM records WHERE provider=?1 AND resource=?2"
-                      " AND (?3 IS NULL OR start_time >= ?3) AND (?4 IS NULL OR start_time <= ?4)"
-                      " ORDER BY record_id";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot list records");
-    bind_key(st, provider, resource, start_from);
-    bind_text(st, 4, start_to);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        store_db_error(s, err, what);
+        return NULL;
+    }
+    for (int i = 0; i < nparams; i++)
+        store_bind_text(st, i + 1, params[i]);
+    return st;
+}
+
+/* Steps st to its end (fn, when given, sees each row and may stop early),
+ * then finalizes it.  0, or -1 with err set when a step failed. */
+static int step_rows(struct store *s, sqlite3_stmt *st, store_row_fn fn, void *arg,
+                     const char *what, struct hs_error *err)
+{
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(arg, (const char *)sqlite3_column_text(st, 0)))
+        if (fn && fn(arg, st))
             break;
     int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     if (!ok)
-        db_error(s, err, "cannot list records");
+        store_db_error(s, err, what);
     sqlite3_finalize(st);
     return ok ? 0 : -1;
 }
 
-/* Runs a one-row query with up to two text parameters; returns column 0. */
-static sqlite3_stmt *query_row(struct store *s, const char *sql, const char *a, const char *b)
+int store_rows(struct store *s, const char *sql, const char *const *params, int nparams,
+               store_row_fn fn, void *arg, const char *what, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return NULL;
-    bind_text(st, 1, a);
-    bind_text(st, 2, b);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
+    sqlite3_stmt *st = prepare_bound(s, sql, params, nparams, what, err);
+    return st ? step_rows(s, st, fn, arg, what, err) : -1;
 }
 
-long store_count_records(struct store *s, const char *provider, const char *resource)
+static int take_first(void *arg, sqlite3_stmt *row)
 {
-    sqlite3_stmt *st = query_row(
-        s, "SELECT COUNT(*) FROM records WHERE provider=?1 AND resource=?2", provider, resource);
-    long n = st ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return n;
+    struct store_first_value *v = arg;
+    const char *text = (const char *)sqlite3_column_text(row, 0);
+    v->found = true;
+    v->n = sqlite3_column_int64(row, 0);
+    v->text = text ? strdup(text) : NULL;
+    v->no_memory = text && !v->text;
+    return 1;
 }
 
-int store_has_records(struct store *s, const char *provider, const char *resource)
+int store_first_value(struct store *s, const char *sql, const char *a, const char *b,
+                      struct store_first_value *v, const char *what, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT 1 FROM records WHERE provider=?1 AND resource=?2 LIMIT 1", -1,
-                           &st, NULL) != SQLITE_OK)
+    const char *params[] = {a, b};
+    memset(v, 0, sizeof *v);
+    if (store_rows(s, sql, params, 2, take_first, v, what, err) < 0)
         return -1;
-    bind_text(st, 1, provider);
-    bind_text(st, 2, resource);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (v->no_memory)
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    return 0;
 }
 
-char *store_max_start_time(struct store *s, const char *provider, const char *resource)
+/* store_each_row's caller sees each row as cells. */
+struct cell_walk {
+    int (*fn)(void *arg, const struct cell *cells, int ncells);
+    void *arg;
+    struct cell *cells;
+    int n;
+};
+
+static int walk_cells(void *arg, sqlite3_stmt *row)
 {
-    sqlite3_stmt *st = query_row(
-        s, "SELECT MAX(start_time) FROM records WHERE provider=?1 AND resource=?2", provider,
-        resource);
-    const char *v = st ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    char *out = v ? strdup(v) : NULL;
-    sqlite3_finalize(st);
-    return out;
+    struct cell_walk *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        w->cells[i].name = sqlite3_column_name(row, i);
+        w->cells[i].type = sqlite3_column_type(row, i);
+        w->cells[i].text = (const char *)sqlite3_column_text(row, i);
+    }
+    return w->fn(w->arg, w->cells, w->n);
 }
 
 int store_each_row(struct store *s, const char *sql, const char *const *params, int nparams,
                    int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
                    struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot run a query");
+    sqlite3_stmt *st = prepare_bound(s, sql, params, nparams, "cannot run a query", err);
+    if (!st)
+        return -1;
     if (!sqlite3_stmt_readonly(st)) {
         sqlite3_finalize(st);
         return hs_error_set(err, HS_ERR_FINAL, "refusing a query that writes");
     }
-    for (int i = 0; i < nparams; i++)
-        bind_text(st, i + 1, params[i]);
-    int n = sqlite3_column_count(st), rc;
-    struct cell *cells = calloc(n ? (size_t)n : 1, sizeof *cells);
-    if (!cells) {
+    struct cell_walk w = {fn, arg, NULL, sqlite3_column_count(st)};
+    w.cells = calloc(w.n ? (size_t)w.n : 1, sizeof *w.cells);
+    if (!w.cells) {
         sqlite3_finalize(st);
         return hs_error_set(err, HS_ERR_FINAL, "out of memory");
     }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (int i = 0; i < n; i++) {
-            cells[i].name = sqlite3_column_name(st, i);
-            cells[i].type = sqlite3_column_type(st, i);
-            cells[i].text = (const char *)sqlite3_column_text(st, i);
-        }
-        if (fn(arg, cells, n))
-            break;
-    }
-    int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, err, "query failed");
-    free(cells);
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
+    int rc = step_rows(s, st, walk_cells, &w, "query failed", err);
+    free(w.cells);
+    return rc;
 }
 
 bool store_has_view(struct store *s, const char *name)
 {
-    sqlite3_stmt *st = query_row(s, "SELECT 1 FROM sqlite_master WHERE type='view' AND name=?1",
-                                 name, NULL);
-    sqlite3_finalize(st);
-    return st != NULL;
+    struct store_first_value v;
+    struct hs_error ignored = HS_ERROR_INIT;
+    int rc = store_first_value(s, "SELECT 1 FROM sqlite_master WHERE type='view' AND name=?1", name,
+                               NULL, &v, "cannot read the schema", &ignored);
+    free(v.text);
+    return rc == 0 && v.found;
 }
 
 char *store_last_success(struct store *s, const char *provider)
 {
-    sqlite3_stmt *st = query_row(s,
-                                 "SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
-                                 " AND status='success'",
-                                 provider, NULL);
-    const char *v = st ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    char *out = v ? strdup(v) : NULL;
-    sqlite3_finalize(st);
-    return out;
+    struct store_first_value v;
+    struct hs_error ignored = HS_ERROR_INIT;
+    int rc = store_first_value(s,
+                               "SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
+                               " AND status='success'",
+                               provider, NULL, &v, "cannot read sync_runs", &ignored);
+    return rc == 0 ? v.text : NULL;
 }
 
-static char *column_dup(sqlite3_stmt *st, int col)
+char *store_column_dup(sqlite3_stmt *st, int col)
 {
     const char *v = (const char *)sqlite3_column_text(st, col);
     return v ? strdup(v) : NULL;
 }
 
-int store_get_state(struct store *s, const char *provider, const char *resource,
-                    struct sync_state *out, struct hs_error *err)
+static int take_token(void *arg, sqlite3_stmt *row)
+{
+    struct token *out = arg;
+    char **fields[] = {&out->provider, &out->access_token, &out->refresh_token, &out->token_type,
+                       &out->scope,    &out->expires_at,   &out->obtained_at,   &out->extra_json};
+    for (int i = 0; i < 8; i++)
+        *fields[i] = store_column_dup(row, i);
+    return 1;
+}
+
+int store_get_token(struct store *s, const char *provider, struct token *out, struct hs_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = stmt(s, ST_GET_STATE);
-    bind_key(st, provider, resource, NULL);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->watermark = column_dup(st, 0);
-        out->cursor = column_dup(st, 1);
-        out->extra_json = column_dup(st, 2);
-        out->updated_at = column_dup(st, 3);
-    } else if (rc != SQLITE_DONE) {
-        return db_error(s, err, "cannot read sync_state");
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
-int store_set_state(struct store *s, const char *provider, const char *resource,
-                    const char *watermark, const char *cursor, const char *extra_json,
-                    struct hs_error *err)
-{
-    char now[TIME_ISO_LEN];
-    now_iso(now);
-    sqlite3_stmt *st = stmt(s, ST_SET_STATE);
-    bind_key(st, provider, resource, watermark);
-    bind_text(st, 4, cursor);
-    bind_text(st, 5, extra_json);
-    bind_text(st, 6, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_error(s, err, "cannot write sync_state");
-    sqlite3_reset(st);
-    return 0;
-}
-
-void store_state_clear(struct sync_state *st)
-{
-    free(st->watermark);
-    free(st->cursor);
-    free(st->extra_json);
-    free(st->updated_at);
-    memset(st, 0, sizeof *st);
-}
-
-int store_get_token(struct store *s, const char *provider, struct token *out,
-                    struct hs_error *err)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT provider, access_token, refresh_token, token_type, scope,"
-                           " expires_at, obtained_at, extra_json FROM oauth_tokens"
-                           " WHERE provider=?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot read oauth_tokens");
-    bind_text(st, 1, provider);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        char **fields[] = {&out->provider,   &out->access_token, &out->refresh_token,
-                           &out->token_type, &out->scope,        &out->expires_at,
-                           &out->obtained_at, &out->extra_json};
-        for (int i = 0; i < 8; i++)
-            *fields[i] = column_dup(st, i);
-        found = 1;
-    } else if (rc != SQLITE_DONE) {
-        found = db_error(s, err, "cannot read oauth_tokens");
-    }
-    sqlite3_finalize(st);
-    return found;
+    if (store_rows(s,
+                   "SELECT provider, access_token, refresh_token, token_type, scope,"
+                   " expires_at, obtained_at, extra_json FROM oauth_tokens WHERE provider=?1",
+                   &provider, 1, take_token, out, "cannot read oauth_tokens", err) < 0)
+        return -1;
+    return out->provider != NULL;
 }
 
 int store_put_token(struct store *s, const struct token *t, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR REPLACE INTO oauth_tokens (provider, access_token,"
-                           " refresh_token, token_type, scope, expires_at, obtained_at, extra_json)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot write oauth_tokens");
     char now[TIME_ISO_LEN];
-    now_iso(now);
-    const char *vals[] = {t->provider,   t->access_token, t->refresh_token,
-                          t->token_type, t->scope,        t->expires_at,
-                          t->obtained_at ? t->obtained_at : now, t->extra_json};
-    for (int i = 0; i < 8; i++)
-        bind_text(st, i + 1, vals[i]);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot write oauth_tokens");
-    sqlite3_finalize(st);
-    return rc;
+    store_now_iso(now);
+    const char *vals[] = {t->provider,
+                          t->access_token,
+                          t->refresh_token,
+                          t->token_type,
+                          t->scope,
+                          t->expires_at,
+                          t->obtained_at ? t->obtained_at : now,
+                          t->extra_json};
+    return store_rows(s,
+                      "INSERT OR REPLACE INTO oauth_tokens (provider, access_token,"
+                      " refresh_token, token_type, scope, expires_at, obtained_at, extra_json)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      vals, 8, NULL, NULL, "cannot write oauth_tokens", err);
 }
 
 int store_delete_token(struct store *s, const char *provider, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM oauth_tokens WHERE provider=?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return db_error(s, err, "cannot delete a token");
-    bind_text(st, 1, provider);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot delete a token");
-    sqlite3_finalize(st);
-    return rc;
+    return store_rows(s, "DELETE FROM oauth_tokens WHERE provider=?1", &provider, 1, NULL, NULL,
+                      "cannot delete a token", err);
 }
 
 void store_token_clear(struct token *t)
@@ -676,19 +413,14 @@ void store_token_clear(struct token *t)
 int store_run_start(struct store *s, const char *provider, const char *resource,
                     const char *watermark_before, int64_t *run_id, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO sync_runs (provider, resource, status, started_at,"
-                           " watermark_before) VALUES (?1, ?2, 'running', ?3, ?4)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot write sync_runs");
     char now[TIME_ISO_LEN];
-    now_iso(now);
-    bind_key(st, provider, resource, now);
-    bind_text(st, 4, watermark_before);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot write sync_runs");
+    store_now_iso(now);
+    const char *vals[] = {provider, resource, now, watermark_before};
+    int rc = store_rows(s,
+                        "INSERT INTO sync_runs (provider, resource, status, started_at,"
+                        " watermark_before) VALUES (?1, ?2, 'running', ?3, ?4)",
+                        vals, 4, NULL, NULL, "cannot write sync_runs", err);
     *run_id = sqlite3_last_insert_rowid(s->db);
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -702,38 +434,33 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
                            " inserted_count=?5, updated_count=?6, deleted_count=?7,"
                            " unchanged_count=?8, error_text=?9 WHERE id=?1",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot write sync_runs");
+        return store_db_error(s, err, "cannot write sync_runs");
     char now[TIME_ISO_LEN];
-    now_iso(now);
+    store_now_iso(now);
     sqlite3_bind_int64(st, 1, run_id);
-    bind_text(st, 2, status);
-    bind_text(st, 3, now);
-    bind_text(st, 4, watermark_after);
+    store_bind_text(st, 2, status);
+    store_bind_text(st, 3, now);
+    store_bind_text(st, 4, watermark_after);
     sqlite3_bind_int64(st, 5, c ? c->inserted : 0);
     sqlite3_bind_int64(st, 6, c ? c->updated : 0);
     sqlite3_bind_int64(st, 7, c ? c->deleted : 0);
     sqlite3_bind_int64(st, 8, c ? c->unchanged : 0);
-    bind_text(st, 9, error_text);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot write sync_runs");
+    store_bind_text(st, 9, error_text);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_error(s, err, "cannot write sync_runs");
     sqlite3_finalize(st);
     return rc;
 }
 
 int store_abort_stale_runs(struct store *s, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE sync_runs SET status='aborted', finished_at=?1,"
-                           " error_text=COALESCE(error_text, 'the process ended before the run"
-                           " finished') WHERE status='running'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot update sync_runs");
     char now[TIME_ISO_LEN];
-    now_iso(now);
-    bind_text(st, 1, now);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(s, err, "cannot update sync_runs");
-    sqlite3_finalize(st);
-    return rc;
+    store_now_iso(now);
+    const char *when = now;
+    return store_rows(s,
+                      "UPDATE sync_runs SET status='aborted', finished_at=?1,"
+                      " error_text=COALESCE(error_text, 'the process ended before the run"
+                      " finished') WHERE status='running'",
+                      &when, 1, NULL, NULL, "cannot update sync_runs", err);
 }
 
 static const char status_sql[] =
@@ -749,52 +476,59 @@ static const char status_sql[] =
     "  AND x.resource=k.resource ORDER BY x.started_at DESC, x.id DESC LIMIT 1)"
     " ORDER BY k.provider, k.resource";
 
-int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row),
-                      void *arg, struct hs_error *err)
+struct status_walk {
+    int (*fn)(void *arg, const struct state_row *row);
+    void *arg;
+};
+
+static int walk_status(void *arg, sqlite3_stmt *st)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, status_sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot read the status");
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct status_walk *w = arg;
 #define TXT(i) ((const char *)sqlite3_column_text(st, i))
-        struct state_row row = {
-            .provider = TXT(0), .resource = TXT(1), .watermark = TXT(2), .updated_at = TXT(3),
-            .record_count = sqlite3_column_int64(st, 4), .last_run_started = TXT(5),
-            .last_run_finished = TXT(6), .last_run_status = TXT(7), .last_run_error = TXT(8),
-            .last_inserted = sqlite3_column_int64(st, 9),
-            .last_updated = sqlite3_column_int64(st, 10),
-            .last_deleted = sqlite3_column_int64(st, 11),
-        };
+    struct state_row row = {
+        .provider = TXT(0),
+        .resource = TXT(1),
+        .watermark = TXT(2),
+        .updated_at = TXT(3),
+        .record_count = sqlite3_column_int64(st, 4),
+        .last_run_started = TXT(5),
+        .last_run_finished = TXT(6),
+        .last_run_status = TXT(7),
+        .last_run_error = TXT(8),
+        .last_inserted = sqlite3_column_int64(st, 9),
+        .last_updated = sqlite3_column_int64(st, 10),
+        .last_deleted = sqlite3_column_int64(st, 11),
+    };
 #undef TXT
-        if (fn(arg, &row))
-            break;
-    }
-    int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, err, "cannot read the status");
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
+    return w->fn(w->arg, &row);
+}
+
+int store_each_status(struct store *s, int (*fn)(void *arg, const struct state_row *row), void *arg,
+                      struct hs_error *err)
+{
+    struct status_walk w = {fn, arg};
+    return store_rows(s, status_sql, NULL, 0, walk_status, &w, "cannot read the status", err);
+}
+
+struct count_walk {
+    int (*fn)(void *arg, const char *provider, const char *resource, long n);
+    void *arg;
+};
+
+static int walk_count(void *arg, sqlite3_stmt *row)
+{
+    struct count_walk *w = arg;
+    return w->fn(w->arg, (const char *)sqlite3_column_text(row, 0),
+                 (const char *)sqlite3_column_text(row, 1), (long)sqlite3_column_int64(row, 2));
 }
 
 int store_each_count(struct store *s,
                      int (*fn)(void *arg, const char *provider, const char *resource, long n),
                      void *arg, struct hs_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT provider, resource, COUNT(*) FROM records"
-                           " GROUP BY provider, resource ORDER BY provider, resource",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot count records");
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(arg, (const char *)sqlite3_column_text(st, 0),
-               (const char *)sqlite3_column_text(st, 1), (long)sqlite3_column_int64(st, 2)))
-            break;
-    int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, err, "cannot count records");
-    sqlite3_finalize(st);
-    return ok ? 0 : -1;
+    struct count_walk w = {fn, arg};
+    return store_rows(s,
+                      "SELECT provider, resource, COUNT(*) FROM records"
+                      " GROUP BY provider, resource ORDER BY provider, resource",
+                      NULL, 0, walk_count, &w, "cannot count records", err);
 }

@@ -74,8 +74,10 @@ int store_upsert_record(struct store *s, const struct record *r, enum upsert_res
  * counts (inserted, updated or unchanged). */
 int store_upsert_records(struct store *s, const struct record *recs, size_t n,
                          struct run_counts *counts, struct hs_error *err);
-/* Whether provider/resource has any stored record (-1 on error). */
-int store_has_records(struct store *s, const char *provider, const char *resource);
+/* Whether provider/resource has any stored record: 1 yes, 0 none, -1 on
+ * error (err set). */
+int store_has_records(struct store *s, const char *provider, const char *resource,
+                      struct hs_error *err);
 /* Deletes one record; *deleted is 1 when a row went away. */
 int store_delete_record(struct store *s, const char *provider, const char *resource,
                         const char *record_id, int *deleted, struct hs_error *err);
@@ -87,9 +89,14 @@ int store_each_record_id(struct store *s, const char *provider, const char *reso
                          const char *start_from, const char *start_to,
                          int (*fn)(void *arg, const char *record_id), void *arg,
                          struct hs_error *err);
-long store_count_records(struct store *s, const char *provider, const char *resource);
-/* MAX(start_time) of provider/resource into a malloc'ed string, NULL if none. */
-char *store_max_start_time(struct store *s, const char *provider, const char *resource);
+/* The number of provider/resource's records into *n (0 when none); -1 on
+ * error (err set). */
+int store_count_records(struct store *s, const char *provider, const char *resource, long *n,
+                        struct hs_error *err);
+/* MAX(start_time) of provider/resource into *out, malloc'ed (NULL when there
+ * is no record or none has a start time); -1 on error (err set). */
+int store_max_start_time(struct store *s, const char *provider, const char *resource,
+                         char **out, struct hs_error *err);
 
 /* sync_state: returns 0 with all fields NULL when there is no row. */
 int store_get_state(struct store *s, const char *provider, const char *resource,

@@ -376,7 +376,11 @@ static int count_matches(struct task *t, bool *matches, struct hs_error *err)
     if (hevy_get(t->run, t, "workouts/count", 0, 0, NULL, &reply, err) < 0)
         return -1;
     json_t *n = json_object_get(reply, "workout_count");
-    long local = task_count_records(t, WORKOUTS_RESOURCE);
+    long local;
+    if (task_count_records(t, WORKOUTS_RESOURCE, &local, err) < 0) {
+        json_decref(reply);
+        return -1;
+    }
     *matches = json_is_integer(n) && json_integer_value(n) == local;
     if (!*matches)
         log_info("hevy/workouts: %ld stored but Hevy counts %lld; re-listing all workouts", local,
@@ -449,7 +453,10 @@ static int sync_routine_folders(struct task *t, struct hs_error *err)
  * (first sync, --full, every reconcile_days) only. */
 static int sync_exercise_templates(struct task *t, struct hs_error *err)
 {
-    if (!t->full && task_count_records(t, NULL) > 0)
+    long stored = 0;
+    if (!t->full && task_count_records(t, NULL, &stored, err) < 0)
+        return -1;
+    if (stored > 0)
         return 0;
     return sync_collection(t, "exercise_templates", "exercise_templates", TEMPLATES_PAGE_SIZE,
                            err);

@@ -734,13 +734,16 @@ static int put_heartrate(struct task *t, json_t *sample, void *unused, struct hs
 
 /* Where heart rate starts: a day before the latest stored sample (samples
  * arrive late), or the full pass start when none is stored or on --full. */
-static time_t heartrate_start(struct task *t)
+static int heartrate_start(struct task *t, time_t *start, struct hs_error *err)
 {
-    char *latest = t->run->full ? NULL : task_max_start_time(t, "heartrate");
+    char *latest = NULL;
+    if (!t->run->full && task_max_start_time(t, "heartrate", &latest, err) < 0)
+        return -1;
     time_t at;
     bool resume = latest && time_parse(latest, &at) == 0;
     free(latest);
-    return resume ? at - DAY : full_pass_start(t);
+    *start = resume ? at - DAY : full_pass_start(t);
+    return 0;
 }
 
 /* The same URL with the reply's next_token, or NULL on the last page. */
@@ -895,7 +898,9 @@ static int rest_of_heartrate(struct task *t, const char *base, time_t from, time
  * listed alone, the rest sized by it and fetched side by side. */
 static int sync_heartrate(struct task *t, struct hs_error *err)
 {
-    time_t end = t->run->now, start = heartrate_start(t);
+    time_t end = t->run->now, start;
+    if (heartrate_start(t, &start, err) < 0)
+        return -1;
     time_t first_end = start + (time_t)HEARTRATE_WINDOW_DAYS * DAY;
     if (first_end > end)
         first_end = end;

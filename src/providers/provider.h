@@ -201,10 +201,12 @@ int task_commit(struct task *t, const char *watermark, const char *cursor, struc
  * within [from, to] (NULL = open bound; compared as text) and that was not
  * put during this task.  Call only after a complete, successful listing. */
 int task_sweep(struct task *t, const char *from, const char *to, struct hs_error *err);
-/* Rows stored for a resource of this provider (NULL = this task's); -1 on error. */
-long task_count_records(struct task *t, const char *resource);
-/* MAX(start_time) stored for a resource of this provider; caller frees. */
-char *task_max_start_time(struct task *t, const char *resource);
+/* Rows stored for a resource of this provider (NULL = this task's) into *n;
+ * -1 on error (err set). */
+int task_count_records(struct task *t, const char *resource, long *n, struct hs_error *err);
+/* MAX(start_time) stored for a resource of this provider into *out (NULL
+ * when none; caller frees); -1 on error (err set). */
+int task_max_start_time(struct task *t, const char *resource, char **out, struct hs_error *err);
 
 /* Progress for people: pages, records, waits. */
 void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -185,21 +185,21 @@ int task_sweep(struct task *t, const char *from, const char *to, struct hs_error
     return rc < 0 || c.failed ? -1 : 0;
 }
 
-char *task_max_start_time(struct task *t, const char *resource)
+int task_max_start_time(struct task *t, const char *resource, char **out, struct hs_error *err)
 {
     struct sync_runner *r = t->run->runner;
     pthread_mutex_lock(&r->store_lock);
-    char *v = store_max_start_time(r->store, t->run->provider->name, resource);
+    int rc = store_max_start_time(r->store, t->run->provider->name, resource, out, err);
     pthread_mutex_unlock(&r->store_lock);
-    return v;
+    return rc;
 }
 
-long task_count_records(struct task *t, const char *resource)
+int task_count_records(struct task *t, const char *resource, long *n, struct hs_error *err)
 {
     struct sync_runner *r = t->run->runner;
     pthread_mutex_lock(&r->store_lock);
-    long n = store_count_records(r->store, t->run->provider->name,
-                                 resource ? resource : t->resource->name);
+    int rc = store_count_records(r->store, t->run->provider->name,
+                                 resource ? resource : t->resource->name, n, err);
     pthread_mutex_unlock(&r->store_lock);
-    return n;
+    return rc;
 }

@@ -129,8 +129,11 @@ static int task_init(struct task *t, struct provider_run *run, const struct reso
     ts->extra_json = dup_or_null(t->state.extra_json);
     t->full = reconcile_due(r, &t->state, run->now);
     pthread_mutex_lock(&r->store_lock);
-    ts->track_seen = store_has_records(r->store, run->provider->name, res->name) != 0;
+    int has = store_has_records(r->store, run->provider->name, res->name, err);
     pthread_mutex_unlock(&r->store_lock);
+    if (has < 0)
+        return -1;
+    ts->track_seen = has;
     return 0;
 }
 

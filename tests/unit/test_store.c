@@ -122,6 +122,33 @@ static enum upsert_result upsert(struct store *s, const char *resource, const ch
     return res;
 }
 
+/* store_count_records, asserting it succeeds. */
+static long count(struct store *s, const char *provider, const char *resource)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    long n = -1;
+    assert_int_equal(store_count_records(s, provider, resource, &n, &err), 0);
+    return n;
+}
+
+/* store_max_start_time, asserting it succeeds; caller frees. */
+static char *max_start(struct store *s, const char *provider, const char *resource)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    char *out = (char *)"unset";
+    assert_int_equal(store_max_start_time(s, provider, resource, &out, &err), 0);
+    return out;
+}
+
+/* Runs sql on a separate read-write connection. */
+static void exec_beside(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+}
+
 static void test_open_creates_private_file(void **state)
 {
     struct fixture *f = *state;
@@ -150,7 +177,7 @@ static void test_reopen_is_idempotent(void **state)
     f->s = open_store(f);
     store_close(f->s);
     f->s = open_store(f);
-    assert_int_equal(store_count_records(f->s, "oura", "sleep"), 1);
+    assert_int_equal(count(f->s, "oura", "sleep"), 1);
     assert_int_equal(upsert(f->s, "sleep", "a", "2024-01-01", "{}"), UPSERT_UNCHANGED);
     assert_int_equal(query_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 }
@@ -172,7 +199,8 @@ static void test_newer_schema_refused(void **state)
     assert_null(store_open(f->db, &err));
     assert_int_equal(err.kind, HS_ERR_CONFIG);
     assert_non_null(strstr(err.msg, "newer"));
-    assert_int_equal(query_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1); /* left alone */
+    assert_int_equal(query_int(f->db, "PRAGMA user_version"),
+                     STORE_SCHEMA_VERSION + 1); /* left alone */
 }
 
 static void test_not_a_database(void **state)
@@ -221,10 +249,10 @@ static void test_upsert_classification(void **state)
     r.provider = "strava";
     assert_int_equal(store_upsert_record(f->s, &r, &res, &err), 0);
     assert_int_equal(res, UPSERT_INSERTED);
-    assert_int_equal(store_count_records(f->s, "oura", "sleep"), 1);
-    assert_int_equal(store_count_records(f->s, "oura", "workout"), 1);
-    assert_int_equal(store_count_records(f->s, "strava", "sleep"), 1);
-    assert_int_equal(store_count_records(f->s, "none", "none"), 0);
+    assert_int_equal(count(f->s, "oura", "sleep"), 1);
+    assert_int_equal(count(f->s, "oura", "workout"), 1);
+    assert_int_equal(count(f->s, "strava", "sleep"), 1);
+    assert_int_equal(count(f->s, "none", "none"), 0);
 }
 
 static void test_delete(void **state)
@@ -241,7 +269,7 @@ static void test_delete(void **state)
     assert_int_equal(deleted, 0);
     assert_int_equal(store_delete_record(f->s, "oura", "workout", "b", &deleted, &err), 0);
     assert_int_equal(deleted, 0);
-    assert_int_equal(store_count_records(f->s, "oura", "sleep"), 1);
+    assert_int_equal(count(f->s, "oura", "sleep"), 1);
     /* Deleted then re-inserted is an insert again. */
     assert_int_equal(upsert(f->s, "sleep", "a", NULL, "{}"), UPSERT_INSERTED);
 }
@@ -276,7 +304,7 @@ static void test_each_record_id_and_max_start(void **state)
     f->s = open_store(f);
     struct ids ids;
     assert_string_equal(each_id(f->s, NULL, NULL, 0, &ids), "");
-    assert_null(store_max_start_time(f->s, "oura", "sleep"));
+    assert_null(max_start(f->s, "oura", "sleep"));
 
     upsert(f->s, "sleep", "d", "2024-01-10", "{}");
     upsert(f->s, "sleep", "b", "2024-01-01", "{}");
@@ -293,14 +321,14 @@ static void test_each_record_id_and_max_start(void **state)
     /* A non-zero return stops the walk. */
     assert_string_equal(each_id(f->s, NULL, NULL, 2, &ids), "a,b,");
 
-    char *max = store_max_start_time(f->s, "oura", "sleep");
+    char *max = max_start(f->s, "oura", "sleep");
     assert_non_null(max);
     assert_string_equal(max, "2024-01-10");
     free(max);
-    max = store_max_start_time(f->s, "oura", "workout");
+    max = max_start(f->s, "oura", "workout");
     assert_string_equal(max, "2024-01-05");
     free(max);
-    assert_null(store_max_start_time(f->s, "oura", "heartrate"));
+    assert_null(max_start(f->s, "oura", "heartrate"));
 }
 
 static void test_sync_state(void **state)
@@ -539,8 +567,8 @@ static void test_upsert_records_batches(void **state)
     assert_int_equal(c.unchanged, 300);
     assert_int_equal(c.updated, 150);
     assert_int_equal(c.inserted, 0);
-    assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records WHERE payload_json='{\"v\":2}'"),
-                     450);
+    assert_int_equal(
+        query_int(f->db, "SELECT COUNT(*) FROM records WHERE payload_json='{\"v\":2}'"), 450);
 
     /* Duplicates inside one statement. */
     struct record dup[8];
@@ -649,6 +677,34 @@ static void test_wal_stays_bounded(void **state)
     assert_int_equal(query_int(f->db, "SELECT COUNT(*) FROM records"), COMMITS * ROWS);
 }
 
+/* "None" and "error" are different answers: an empty resource is 0 / NULL
+ * with success, a failed query is -1 with the error set. */
+static void test_queries_tell_none_from_error(void **state)
+{
+    struct fixture *f = *state;
+    f->s = open_store(f);
+    struct hs_error err = HS_ERROR_INIT;
+    assert_int_equal(store_has_records(f->s, "oura", "sleep", &err), 0);
+    assert_int_equal(count(f->s, "oura", "sleep"), 0);
+    assert_null(max_start(f->s, "oura", "sleep"));
+    upsert(f->s, "sleep", "a", NULL, "{}");
+    assert_int_equal(store_has_records(f->s, "oura", "sleep", &err), 1);
+    assert_null(max_start(f->s, "oura", "sleep")); /* a record, but no start time */
+
+    exec_beside(f->db, "ALTER TABLE records RENAME TO records_elsewhere");
+    long n = 7;
+    char *max = (char *)"unset";
+    assert_int_equal(store_has_records(f->s, "oura", "sleep", &err), -1);
+    assert_non_null(strstr(err.msg, "no such table"));
+    hs_error_clear(&err);
+    assert_int_equal(store_count_records(f->s, "oura", "sleep", &n, &err), -1);
+    assert_non_null(strstr(err.msg, "cannot count records"));
+    hs_error_clear(&err);
+    assert_int_equal(store_max_start_time(f->s, "oura", "sleep", &max, &err), -1);
+    assert_null(max);
+    assert_non_null(strstr(err.msg, "no such table"));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -662,6 +718,7 @@ int main(void)
         T(test_page_size),
         T(test_delete),
         T(test_each_record_id_and_max_start),
+        T(test_queries_tell_none_from_error),
         T(test_sync_state),
         T(test_tokens),
         T(test_runs),
