@@ -2,6 +2,7 @@
  * a key or password. */
 #include "cmd.h"
 
+#include "config_edit.h"
 #include "log.h"
 #include "provider.h"
 #include "sync.h"
@@ -58,6 +59,22 @@ static int parse_auth_args(struct cli *cli, struct auth_args *a)
     return 0;
 }
 
+/* An authorized provider is one the user means to sync: turn it on in the
+ * config file (edited in place) unless it already is. */
+static void enable_provider(const struct config *cfg, const struct provider *p)
+{
+    if (config_bool(cfg, p->name, "enabled"))
+        return;
+    struct config_change c = {p->name, "enabled", "true"};
+    struct hs_error err = HS_ERROR_INIT;
+    bool changed = false;
+    if (config_edit_file(config_path(cfg), &c, 1, &changed, &err) < 0)
+        log_warn("could not enable %s: %s; set [%s].enabled = true yourself", p->name, err.msg,
+                 p->name);
+    else if (changed)
+        log_info("Enabled %s in %s ([%s].enabled = true).", p->title, config_path(cfg), p->name);
+}
+
 int cmd_auth(struct cli *cli)
 {
     struct auth_args a = {0};
@@ -78,9 +95,10 @@ int cmd_auth(struct cli *cli)
     rc = EXIT_FAILED;
     if (run) {
         a.ctx.run = run;
-        if (a.provider->authenticate(&a.ctx, &err) == 0)
+        if (a.provider->authenticate(&a.ctx, &err) == 0) {
             rc = EXIT_OK;
-        else
+            enable_provider(cfg, a.provider);
+        } else
             log_error("%s auth failed: %s", a.provider->name, err.msg);
         if (err.kind == HS_ERR_CONFIG)
             rc = EXIT_USAGE;

@@ -80,5 +80,23 @@ check "...the stored refresh tokens changed" eval '[ "$(sql "SELECT COUNT(DISTIN
 curl -s -X POST "$FAKE/_admin/revoke?provider=strava" >/dev/null
 check "a revoked refresh token fails Strava with a hint to run auth, exit 1" eval 'run 1 sync && has "health-sync auth strava"'
 check "...while Oura still syncs" eval 'grep -q "oura: ok" "$OUT"'
+# `auth` enables the provider it authorized: one value of the file changes,
+# every comment and space around it stays.
+write_config oura
+{ echo "# My health-sync config: hand-written, keep my notes."; cat "$tmp/health-sync.toml"; } >"$tmp/c"
+sed -i 's/^client_id = "fake-strava-client"$/client_id   =  "fake-strava-client"   # from the portal/' "$tmp/c"
+mv "$tmp/c" "$tmp/health-sync.toml" && chmod 600 "$tmp/health-sync.toml"
+cp "$tmp/health-sync.toml" "$tmp/before.toml"
+start_auth strava
+curl -s -L -o /dev/null "$AUTH_URL"
+check "auth strava with Strava disabled says it enabled it" eval 'finish_auth && has "Enabled Strava in"'
+awk '/^\[/ { s = $0 } s == "[strava]" && $0 == "enabled = false" { $0 = "enabled = true" } 1' \
+    "$tmp/before.toml" >"$tmp/want.toml"
+check "...the config is byte for byte the same but for [strava].enabled" cmp "$tmp/health-sync.toml" "$tmp/want.toml"
+check "...and still 0600" eq "$(stat -c %a "$tmp/health-sync.toml")" 600
+check "...so a plain sync now includes Strava" eval 'run 0 sync && grep -q "strava: ok" "$OUT"'
+start_auth strava
+curl -s -L -o /dev/null "$AUTH_URL"
+check "auth of an enabled provider leaves the file alone" eval 'finish_auth && hasnt "Enabled" && cmp -s "$tmp/health-sync.toml" "$tmp/want.toml"'
 check "no secret appears in any output" no_secrets
 finish
