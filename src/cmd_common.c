@@ -40,6 +40,10 @@ struct config *cli_load_config(const struct cli *cli)
     const char *path = cli->config_path ? cli->config_path : DEFAULT_CONFIG;
     struct config *cfg = config_load(path, cli->config_path != NULL, sections, &err);
     free(sections);
+    if (cfg && provider_check_resources(cfg, &err) < 0) {
+        config_free(cfg);
+        cfg = NULL;
+    }
     if (!cfg) {
         log_error("%s", err.msg);
         return NULL;

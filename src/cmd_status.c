@@ -80,6 +80,16 @@ static json_t *last_run_of(const json_t *rows, const char *provider)
                      "inserted", counts[0], "updated", counts[1], "deleted", counts[2]);
 }
 
+/* The resources [<provider>].resources leaves out, as a JSON array. */
+static json_t *resources_off(const struct config *cfg, const struct provider *p)
+{
+    json_t *off = json_array();
+    for (const struct resource *r = p->resources; r->name; r++)
+        if (!provider_resource_on(cfg, p, r->name))
+            json_array_append_new(off, json_string(r->name));
+    return off;
+}
+
 /* One object per provider: enabled, last run, last success, its age, stale. */
 static json_t *provider_summary(struct store *s, const struct config *cfg, const json_t *rows,
                                 time_t now)
@@ -96,11 +106,11 @@ static json_t *provider_summary(struct store *s, const struct config *cfg, const
             age = json_integer((json_int_t)(now - when));
             stale = enabled && now - when > stale_after;
         }
-        json_array_append_new(out, json_pack("{s:s,s:b,s:o,s:o,s:o,s:b}", "name", (*p)->name,
+        json_array_append_new(out, json_pack("{s:s,s:b,s:o,s:o,s:o,s:b,s:o}", "name", (*p)->name,
                                              "enabled", enabled, "last_run",
                                              last_run_of(rows, (*p)->name), "last_success",
                                              str_or_null(last), "age_seconds", age, "stale",
-                                             stale));
+                                             stale, "resources_off", resources_off(cfg, *p)));
         free(last);
     }
     return out;
@@ -131,6 +141,23 @@ static void print_providers(const json_t *summary)
                enabled ? "yes" : "no",
                or_dash(json_string_value(json_object_get(p, "last_success"))), age, last,
                json_is_true(json_object_get(p, "stale")) ? "STALE" : "");
+    }
+}
+
+/* "Off in [withings].resources: sleep, workouts", per provider with any. */
+static void print_resources_off(const json_t *summary)
+{
+    size_t i, j;
+    json_t *p, *name;
+    json_array_foreach(summary, i, p)
+    {
+        json_t *off = json_object_get(p, "resources_off");
+        if (!json_array_size(off))
+            continue;
+        printf("Off in [%s].resources:", json_string_value(json_object_get(p, "name")));
+        json_array_foreach(off, j, name)
+            printf("%s %s", j ? "," : "", json_string_value(name));
+        printf("\n");
     }
 }
 
@@ -193,6 +220,7 @@ int cmd_status(struct cli *cli)
         json_decref(doc);
     } else {
         print_providers(summary);
+        print_resources_off(summary);
         if (json_array_size(rows))
             print_resources(rows);
         else

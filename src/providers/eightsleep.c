@@ -40,6 +40,7 @@ static const struct config_key eightsleep_keys[] = {
     {"intervals_days", CFG_INT, "90", 0, 36500,
      "days of sessions a full pass of intervals walks back (0: the whole history)"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
+    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 
@@ -948,9 +949,9 @@ static int sync_intervals(struct task *t, struct hs_error *err)
 static const struct resource eightsleep_resources[] = {
     /* Each needs what the ones before it found, except intervals, which
      * runs beside trends once users are known. */
-    {"users_me", sync_users_me},
-    {"devices", sync_devices, true},
-    {"users", sync_users, true},
+    {"users_me", sync_users_me, .feeds_later = true},
+    {"devices", sync_devices, true, .feeds_later = true},
+    {"users", sync_users, true, .feeds_later = true},
     {"trends", sync_trends, true},
     {"intervals", sync_intervals, .optional = true},
     {NULL},

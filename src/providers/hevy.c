@@ -28,6 +28,7 @@ static const struct config_key hevy_keys[] = {
     {"page_size", CFG_INT, "10", 1, 10, "workouts per page (the API allows at most 10)"},
     {"since", CFG_STRING, "1970-01-01T00:00:00Z", 0, 0, "fallback start of the events feed"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
+    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 

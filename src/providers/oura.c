@@ -72,6 +72,7 @@ static const struct config_key oura_keys[] = {
      * requests are slot-bound at a real latency (at 200 ms a request, 16 in
      * flight took 7.3-7.5 s instead of 9.1-9.7 s at 12). */
     {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests to this provider"},
+    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 

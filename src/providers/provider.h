@@ -40,6 +40,9 @@ struct resource {
     /* Years of small records (a backfill's bulk): while it runs, resources
      * whose rows sort after it commit only once it is done (order_gate.h). */
     bool bulk;
+    /* Finds what the resources after it use (Eight Sleep's account ids): a
+     * [<provider>].resources selection naming a later one must keep it. */
+    bool feeds_later;
 };
 
 /* What `health-sync auth <provider>` hands the provider. */
@@ -214,5 +217,12 @@ void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(p
 /* The provider table (registry.c). */
 extern const struct provider *const providers[];
 const struct provider *provider_find(const char *name);
+/* Whether [<provider>].resources selects the resource (unset: every one). */
+bool provider_resource_on(const struct config *cfg, const struct provider *p,
+                          const char *resource);
+/* Checks every provider's resources selection: an unknown name, or a
+ * selection that drops a resource a selected one builds on, is a
+ * config error naming file:line and the valid names. */
+int provider_check_resources(const struct config *cfg, struct hs_error *err);
 
 #endif

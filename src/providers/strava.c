@@ -35,6 +35,7 @@ static const struct config_key strava_keys[] = {
     {"authorize_url", CFG_URL, "https://www.strava.com/oauth/authorize", 0, 0, "OAuth2 authorize endpoint"},
     {"token_url", CFG_URL, "https://www.strava.com/oauth/token", 0, 0, "OAuth2 token endpoint"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
+    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 

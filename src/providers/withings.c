@@ -37,6 +37,7 @@ static const struct config_key withings_keys[] = {
     {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
     {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
     {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
+    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 

@@ -40,7 +40,7 @@ struct sync_runner *sync_runner_new(struct store *store, const struct config *cf
 void sync_runner_expect(struct sync_runner *r, const struct provider *p)
 {
     for (const struct resource *res = p->resources; res->name; res++)
-        if (res->bulk)
+        if (res->bulk && provider_resource_on(r->cfg, p, res->name))
             order_gate_hold(r->gate, p->name, res->name);
 }
 
@@ -338,6 +338,8 @@ static void *resource_worker(void *arg)
         if (pass->stop || pass->next >= pass->count)
             break;
         size_t i = pass->next++;
+        if (!provider_resource_on(pass->run->cfg, pass->run->provider, res[i].name))
+            continue; /* left out by [<provider>].resources */
         pass->running++;
         pthread_mutex_unlock(&pass->lock);
         enum hs_err_kind kind = run_task(pass->run, &res[i], pass);
