@@ -25,7 +25,7 @@
  * the latest stored sample minus a day, in 30-day windows (Oura rejects longer spans), one commit
  * per window; only the first run and `sync --full` walk it from that first day (samples are never
  * edited, and a reconciliation would cost a request per month of history). */
-#include "authflow.h"
+#include "oauth2.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -76,21 +76,11 @@ static const struct config_key oura_keys[] = {
     {NULL},
 };
 
-/* Token-reply fields that come from issuer discovery and must survive refreshes. */
-static const char *const discovery_fields[] = {"token_endpoint", "issuer", "oidc_discovery_url"};
-#define N_DISCOVERY_FIELDS (sizeof discovery_fields / sizeof *discovery_fields)
-
 /* What the resources of one run share (run->data). */
 struct oura_run {
     bool earliest_known;
     time_t earliest; /* first day worth asking for in a full pass */
 };
-
-static bool has_pat(const struct provider_run *r)
-{
-    const char *pat = run_config_str(r, "access_token");
-    return pat && *pat;
-}
 
 /* ================================================================ auth */
 
@@ -170,10 +160,11 @@ static json_t *fetch_openid_configuration(struct provider_run *r, const char *do
     return found;
 }
 
-/* Spec §5.1 (later): the issuer's /.well-known/openid-configuration, then
- * its parent's when the issuer ends in /oauth-anonymous. */
-static json_t *discover_token_endpoint(struct provider_run *r, const char *iss)
+/* The callback's issuer (`iss`): its /.well-known/openid-configuration,
+ * then its parent's when the issuer ends in /oauth-anonymous. */
+static json_t *discover_token_endpoint(struct provider_run *r, const struct oauth_callback *cb)
 {
+    const char *iss = cb->iss;
     if (!iss || !*iss)
         return NULL;
     if (!trusted_url(r, iss)) {
@@ -200,140 +191,21 @@ static json_t *discover_token_endpoint(struct provider_run *r, const char *iss)
     return found;
 }
 
-/* POSTs a token request with HTTP Basic client authentication. */
-static int token_request(struct provider_run *r, const char *endpoint, const char *form,
-                         json_t **reply, struct hs_error *err)
-{
-    const char *client_id = run_config_require(r, "client_id", err);
-    const char *secret = client_id ? run_config_require(r, "client_secret", err) : NULL;
-    if (!secret)
-        return -1;
-    struct http_request req = {
-        .method = "POST",
-        .url = endpoint,
-        .body = form,
-        .content_type = "application/x-www-form-urlencoded",
-        .basic_user = client_id,
-        .basic_password = secret,
-    };
-    if (http_send_json(r->http, &req, reply, err) == 0)
-        return 0;
-    /* A refused grant or client means re-authorizing, not retrying later. */
-    if (err->http_status >= 400 && err->http_status < 500)
-        err->kind = HS_ERR_AUTH;
-    return -1;
-}
+/* Token-reply fields that come from issuer discovery and must survive refreshes. */
+static const char *const discovery_fields[] = {"token_endpoint", "issuer", "oidc_discovery_url",
+                                               NULL};
 
-/* Copies the discovery fields of `from` that `reply` lacks. */
-static void keep_discovery_fields(json_t *reply, const json_t *from)
-{
-    for (size_t i = 0; i < N_DISCOVERY_FIELDS; i++) {
-        json_t *v = json_object_get(from, discovery_fields[i]);
-        if (json_is_string(v) && !json_object_get(reply, discovery_fields[i]))
-            json_object_set(reply, discovery_fields[i], v);
-    }
-}
-
-/* Seed behaviour: `auth` with a personal access token configured stores it. */
-static int store_pat(struct provider_run *r, struct hs_error *err)
-{
-    json_t *reply = json_pack("{s:s,s:s,s:s}", "access_token", run_config_str(r, "access_token"),
-                              "token_type", "Bearer", "method", "pat");
-    int rc = authflow_store_reply(r, reply, false, NULL, true, err);
-    json_decref(reply);
-    return rc;
-}
-
-static int oura_authenticate(struct auth_ctx *a, struct hs_error *err)
-{
-    struct provider_run *r = a->run;
-    if (has_pat(r))
-        return store_pat(r, err);
-    const char *client_id = run_config_require(r, "client_id", err);
-    const char *redirect_uri = client_id ? run_config_require(r, "redirect_uri", err) : NULL;
-    if (!redirect_uri || !run_config_require(r, "client_secret", err))
-        return -1;
-    const char *scopes = run_config_str(r, "scopes");
-    const struct http_header params[] = {
-        {"response_type", "code"},
-        {"client_id", client_id},
-        {"redirect_uri", redirect_uri},
-        {"scope", scopes ? scopes : ""},
-        {NULL, NULL},
-    };
-    struct oauth_callback cb = {0};
-    if (authflow_authorize(a, run_config_str(r, "authorize_url"), params, &cb, err) < 0) {
-        oauth_callback_clear(&cb);
-        return -1;
-    }
-    json_t *discovered = discover_token_endpoint(r, cb.iss);
-    const char *endpoint = json_string_value(json_object_get(discovered, "token_endpoint"));
-    struct buf form = BUF_INIT;
-    http_form_add(&form, "grant_type", "authorization_code");
-    http_form_add(&form, "code", cb.code);
-    http_form_add(&form, "redirect_uri", redirect_uri);
-    json_t *reply = NULL;
-    int rc = token_request(r, endpoint ? endpoint : run_config_str(r, "token_url"), form.data,
-                           &reply, err);
-    if (rc == 0) {
-        keep_discovery_fields(reply, discovered);
-        rc = authflow_store_reply(r, reply, false, NULL, true, err);
-    }
-    json_decref(reply);
-    json_decref(discovered);
-    buf_free(&form);
-    oauth_callback_clear(&cb);
-    return rc;
-}
-
-/* ================================================================ tokens */
-
-static int oura_prepare(struct provider_run *r, struct hs_error *err)
-{
-    if (has_pat(r)) {
-        run_set_access_token(r, run_config_str(r, "access_token"));
-        return 0;
-    }
-    return authflow_prepare(r, err);
-}
-
-/* grant_type=refresh_token against the endpoint the token came from.  The
- * reply's refresh token replaces the used one at once: it is single use. */
-static int oura_refresh(struct provider_run *r, struct hs_error *err)
-{
-    if (has_pat(r))
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "Oura rejected the personal access token in [oura].access_token; "
-                            "replace it, or remove it and run `health-sync auth oura`");
-    struct token old = {0};
-    int found = run_load_token(r, &old, err);
-    if (found < 0)
-        return -1;
-    if (found == 0 || !old.refresh_token || !*old.refresh_token) {
-        store_token_clear(&old);
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "no Oura refresh token stored; run `health-sync auth oura`");
-    }
-    json_t *old_extra = old.extra_json ? json_loads(old.extra_json, 0, NULL) : NULL;
-    const char *endpoint = json_string_value(json_object_get(old_extra, "token_endpoint"));
-    struct buf form = BUF_INIT;
-    http_form_add(&form, "grant_type", "refresh_token");
-    http_form_add(&form, "refresh_token", old.refresh_token);
-    json_t *reply = NULL;
-    int rc = token_request(r, endpoint ? endpoint : run_config_str(r, "token_url"), form.data,
-                           &reply, err);
-    if (rc == 0) {
-        keep_discovery_fields(reply, old_extra);
-        rc = authflow_store_reply(r, reply, false, old.refresh_token, false, err);
-    } else {
-        hs_error_prefix(err, "refreshing the Oura token: ");
-    }
-    json_decref(reply);
-    json_decref(old_extra);
-    buf_free(&form);
-    store_token_clear(&old);
-    return rc;
-}
+/* Client authentication by HTTP Basic; refresh tokens rotate and are single use. */
+static const struct oauth2_flow oura_oauth2 = {
+    .client_auth = OAUTH2_CLIENT_BASIC,
+    .scope_separator = ' ',
+    .rotating_refresh = true,
+    .static_token_key = "access_token",
+    .static_token_method = "pat",
+    .static_token_name = "personal access token",
+    .kept_fields = discovery_fields,
+    .after_callback = discover_token_endpoint,
+};
 
 static void oura_cleanup(struct provider_run *r)
 {
@@ -953,8 +825,9 @@ const struct provider oura_provider = {
     .parallel_resources = true,
     .config_keys = oura_keys,
     .resources = oura_resources,
-    .authenticate = oura_authenticate,
-    .prepare = oura_prepare,
-    .refresh = oura_refresh,
+    .oauth2 = &oura_oauth2,
+    .authenticate = oauth2_authenticate,
+    .prepare = oauth2_prepare,
+    .refresh = oauth2_refresh,
     .cleanup = oura_cleanup,
 };

@@ -21,6 +21,7 @@
 
 enum auth_kind { AUTH_OAUTH2, AUTH_API_KEY, AUTH_PASSWORD };
 
+struct oauth2_flow;
 struct provider;
 struct provider_run;
 struct task;
@@ -65,6 +66,8 @@ struct provider {
     bool parallel_resources;
     const struct config_key *config_keys; /* the [name] section, ended by {NULL} */
     const struct resource *resources;     /* in run order, ended by {NULL} */
+    /* AUTH_OAUTH2: how the grants go (oauth2.h); NULL otherwise. */
+    const struct oauth2_flow *oauth2;
     /* `health-sync auth <name>`: obtain and store credentials. */
     int (*authenticate)(struct auth_ctx *a, struct hs_error *err);
     /* Before the resources run: obtain or refresh credentials and set

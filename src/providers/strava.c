@@ -11,7 +11,7 @@
  * Every API reply reports the 15-minute and daily budgets (overall and
  * read); the HTTP hooks below wait for the next quarter hour when the
  * short one is spent and stop cleanly when the daily one is. */
-#include "authflow.h"
+#include "oauth2.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -139,101 +139,23 @@ static int wait_for_budget(void *arg, struct hs_error *err)
 
 /* ---------------------------------------------------------------- tokens */
 
-static const char *static_token(const struct provider_run *run)
-{
-    return run_config_str(run, "access_token");
-}
+/* Client credentials in the form body; scopes comma-separated; the reply's
+ * expiry is an absolute epoch.  A static access_token wins over OAuth2. */
+static const struct oauth2_param strava_authorize_params[] = {
+    {"approval_prompt", NULL, "approval_prompt"},
+    {NULL},
+};
 
-static int store_static_token(struct provider_run *run, const char *access_token,
-                              struct hs_error *err)
-{
-    char now[TIME_ISO_LEN];
-    time_format_iso(time_now(), now);
-    struct token t = {
-        .provider = "strava",
-        .access_token = (char *)access_token,
-        .token_type = "Bearer",
-        .obtained_at = now,
-        .extra_json = "{\"method\":\"static_access_token\"}",
-    };
-    if (run_save_token(run, &t, err) < 0)
-        return -1;
-    log_info("Stored the Strava access_token from the config (used as is, never refreshed).");
-    return 0;
-}
-
-/* POSTs a token request form; the reply is stored (keeping previous_refresh
- * when the reply has none). */
-static int token_request(struct provider_run *run, struct buf *form, const char *previous_refresh,
-                         bool say, struct hs_error *err)
-{
-    const char *token_url = run_config_str(run, "token_url");
-    struct http_request req = {
-        .method = "POST",
-        .url = token_url,
-        .body = form->data,
-        .content_type = "application/x-www-form-urlencoded",
-    };
-    json_t *reply = NULL;
-    if (http_send_json(run->http, &req, &reply, err) < 0)
-        return -1;
-    int rc = authflow_store_reply(run, reply, true, previous_refresh, say, err);
-    json_decref(reply);
-    return rc;
-}
-
-static int add_client_credentials(struct provider_run *run, struct buf *form,
-                                  struct hs_error *err)
-{
-    const char *client_id = run_config_require(run, "client_id", err);
-    const char *client_secret = client_id ? run_config_require(run, "client_secret", err) : NULL;
-    if (!client_secret)
-        return -1;
-    log_add_secret(client_secret);
-    http_form_add(form, "client_id", client_id);
-    http_form_add(form, "client_secret", client_secret);
-    return 0;
-}
-
-static int strava_refresh(struct provider_run *run, struct hs_error *err)
-{
-    if (static_token(run))
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "Strava rejected [strava].access_token, which is never refreshed; "
-                            "replace it, or remove it and run `health-sync auth strava`");
-    struct token old = {0};
-    int found = run_load_token(run, &old, err);
-    if (found < 0)
-        return -1;
-    if (found == 0 || !old.refresh_token) {
-        store_token_clear(&old);
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "no Strava refresh token stored; run `health-sync auth strava`");
-    }
-    struct buf form = BUF_INIT;
-    int rc = add_client_credentials(run, &form, err);
-    if (rc == 0) {
-        http_form_add(&form, "grant_type", "refresh_token");
-        http_form_add(&form, "refresh_token", old.refresh_token);
-        struct hs_error why = HS_ERROR_INIT;
-        rc = token_request(run, &form, old.refresh_token, false, &why);
-        /* A rejected refresh (an HTTP 4xx, a reply without a token) needs a
-         * new authorization; anything else (network, 5xx, interruption)
-         * keeps its kind. */
-        bool rejected = why.kind == HS_ERR_AUTH || (why.kind == HS_ERR_FINAL && why.http_status);
-        if (rc < 0 && rejected) {
-            hs_error_set(err, HS_ERR_AUTH,
-                         "Strava token refresh failed (%s); run `health-sync auth strava`",
-                         why.msg);
-        } else if (rc < 0) {
-            *err = why;
-            hs_error_prefix(err, "Strava token refresh failed: ");
-        }
-    }
-    buf_free(&form);
-    store_token_clear(&old);
-    return rc;
-}
+static const struct oauth2_flow strava_oauth2 = {
+    .client_auth = OAUTH2_CLIENT_BODY,
+    .scope_separator = ',',
+    .authorize_params = strava_authorize_params,
+    .code_grant_without_redirect = true,
+    .expires_at_absolute = true,
+    .static_token_key = "access_token",
+    .static_token_method = "static_access_token",
+    .static_token_name = "static access token",
+};
 
 static int strava_prepare(struct provider_run *run, struct hs_error *err)
 {
@@ -245,12 +167,7 @@ static int strava_prepare(struct provider_run *run, struct hs_error *err)
     run->data = s;
     const struct http_hooks hooks = {wait_for_budget, note_budget, s};
     http_client_set_hooks(run->http, &hooks);
-    const char *token = static_token(run);
-    if (token) {
-        run_set_access_token(run, token);
-        return 0;
-    }
-    return authflow_prepare(run, err);
+    return oauth2_prepare(run, err);
 }
 
 static void strava_cleanup(struct provider_run *run)
@@ -258,75 +175,6 @@ static void strava_cleanup(struct provider_run *run)
     http_client_set_hooks(run->http, NULL);
     free(run->data);
     run->data = NULL;
-}
-
-/* ---------------------------------------------------------------- auth */
-
-static bool in_list(const char *list, const char *item)
-{
-    size_t n = strlen(item);
-    for (const char *p = list; p;) {
-        if (!strncmp(p, item, n) && (p[n] == ',' || p[n] == '\0'))
-            return true;
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    return false;
-}
-
-/* Strava wants scopes comma-separated: spaces become commas, repeats go. */
-static char *normalised_scopes(const char *scopes)
-{
-    char *copy = strdup(scopes ? scopes : "");
-    struct buf out = BUF_INIT;
-    char *save = NULL;
-    for (char *s = strtok_r(copy, ", \t\n", &save); s; s = strtok_r(NULL, ", \t\n", &save))
-        if (!in_list(out.data, s))
-            buf_addf(&out, "%s%s", out.len ? "," : "", s);
-    free(copy);
-    return buf_detach(&out);
-}
-
-static int exchange_code(struct provider_run *run, const char *code, struct hs_error *err)
-{
-    struct buf form = BUF_INIT;
-    int rc = add_client_credentials(run, &form, err);
-    if (rc == 0) {
-        log_add_secret(code);
-        http_form_add(&form, "code", code);
-        http_form_add(&form, "grant_type", "authorization_code");
-        rc = token_request(run, &form, NULL, true, err);
-    }
-    buf_free(&form);
-    return rc;
-}
-
-static int strava_authenticate(struct auth_ctx *a, struct hs_error *err)
-{
-    struct provider_run *run = a->run;
-    if (static_token(run))
-        return store_static_token(run, static_token(run), err);
-    const char *client_id = run_config_require(run, "client_id", err);
-    const char *redirect_uri = client_id ? run_config_require(run, "redirect_uri", err) : NULL;
-    if (!redirect_uri || !run_config_require(run, "client_secret", err))
-        return -1;
-    char *scope = normalised_scopes(run_config_str(run, "scopes"));
-    const struct http_header params[] = {
-        {"client_id", client_id},
-        {"response_type", "code"},
-        {"redirect_uri", redirect_uri},
-        {"approval_prompt", run_config_str(run, "approval_prompt")},
-        {"scope", scope},
-        {NULL, NULL},
-    };
-    struct oauth_callback cb = {0};
-    int rc = authflow_authorize(a, run_config_str(run, "authorize_url"), params, &cb, err);
-    if (rc == 0)
-        rc = exchange_code(run, cb.code, err);
-    oauth_callback_clear(&cb);
-    free(scope);
-    return rc;
 }
 
 /* ---------------------------------------------------------------- resources */
@@ -515,8 +363,9 @@ const struct provider strava_provider = {
     .auth = AUTH_OAUTH2,
     .config_keys = strava_keys,
     .resources = strava_resources,
-    .authenticate = strava_authenticate,
+    .oauth2 = &strava_oauth2,
+    .authenticate = oauth2_authenticate,
     .prepare = strava_prepare,
-    .refresh = strava_refresh,
+    .refresh = oauth2_refresh,
     .cleanup = strava_cleanup,
 };

@@ -14,7 +14,7 @@
  * `lastupdate` (changes since), so a plain sync re-reads only what changed
  * since the watermark minus overlap_seconds.  Deletions have no feed: a full
  * pass lists everything from lastupdate=0 and sweeps what is gone. */
-#include "authflow.h"
+#include "oauth2.h"
 #include "log.h"
 #include "provider.h"
 #include "timeutil.h"
@@ -286,16 +286,9 @@ static int get_nonce(struct provider_run *run, const struct app_credentials *app
     return 0;
 }
 
-/* The grant-specific fields of a requesttoken call. */
-struct grant {
-    const char *grant_type; /* "authorization_code" or "refresh_token" */
-    const char *code;
-    const char *redirect_uri;
-    const char *refresh_token;
-};
-
-/* OAuth2 requesttoken, signed with a fresh nonce.  *body is the token reply. */
-static int request_token(struct provider_run *run, const struct grant *g, json_t **body,
+/* OAuth2 requesttoken, signed with a fresh nonce (OAUTH2_CLIENT_SIGNED):
+ * the client secret signs, it is never sent.  *reply is the token reply. */
+static int request_token(struct provider_run *run, const struct oauth2_grant *g, json_t **reply,
                          struct hs_error *err)
 {
     struct app_credentials app;
@@ -316,101 +309,29 @@ static int request_token(struct provider_run *run, const struct grant *g, json_t
         http_form_add(&form, "refresh_token", g->refresh_token);
     http_form_add(&form, "nonce", nonce);
     http_form_add(&form, "signature", signature);
-    int rc = withings_post(run, NULL, "/v2/oauth2", "requesttoken", form.data, body, err);
+    int rc = withings_post(run, NULL, "/v2/oauth2", "requesttoken", form.data, reply, err);
     buf_free(&form);
     free(nonce);
     return rc;
 }
 
-static int withings_refresh(struct provider_run *run, struct hs_error *err)
-{
-    struct token tok = {0};
-    int found = run_load_token(run, &tok, err);
-    if (found < 0)
-        return -1;
-    if (found == 0 || !tok.refresh_token || !*tok.refresh_token) {
-        store_token_clear(&tok);
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "no Withings refresh token stored; run `health-sync auth withings`");
-    }
-    struct grant g = {.grant_type = "refresh_token", .refresh_token = tok.refresh_token};
-    json_t *body = NULL;
-    int rc = request_token(run, &g, &body, err);
-    if (rc == 0)
-        rc = authflow_store_reply(run, body, false, tok.refresh_token, false, err);
-    else if (err->kind == HS_ERR_FINAL)
-        err->kind = HS_ERR_AUTH; /* the token endpoint rejected the refresh token or the signature */
-    if (rc < 0)
-        hs_error_prefix(err, "token refresh failed: ");
-    json_decref(body);
-    store_token_clear(&tok);
-    return rc;
-}
+/* user.sleep is not a Withings scope: the Python tool read it as user.activity. */
+static const char *const withings_scope_aliases[][2] = {
+    {"user.sleep", "user.activity"},
+    {NULL, NULL},
+};
 
-/* Scopes split on commas and whitespace, user.sleep (not a Withings scope)
- * read as user.activity, duplicates dropped, joined with commas. */
-static char *normalise_scopes(const char *scopes)
-{
-    struct buf out = BUF_INIT;
-    const char *sep = ", \t\r\n";
-    for (const char *p = scopes ? scopes : ""; *p;) {
-        p += strspn(p, sep);
-        size_t n = strcspn(p, sep);
-        if (!n)
-            break;
-        char *scope = strndup(p, n);
-        p += n;
-        if (strcmp(scope, "user.sleep") == 0) {
-            free(scope);
-            scope = strdup("user.activity");
-        }
-        bool seen = false;
-        for (const char *q = out.data; *q && !seen;) {
-            size_t m = strcspn(q, ",");
-            seen = m == strlen(scope) && strncmp(q, scope, m) == 0;
-            q += m + (q[m] == ',');
-        }
-        if (!seen)
-            buf_addf(&out, "%s%s", out.len ? "," : "", scope);
-        free(scope);
-    }
-    return buf_detach(&out);
-}
-
-static int withings_authenticate(struct auth_ctx *a, struct hs_error *err)
-{
-    struct provider_run *run = a->run;
-    struct app_credentials app;
-    const char *redirect_uri;
-    if (app_credentials(run, &app, err) < 0 ||
-        !(redirect_uri = run_config_require(run, "redirect_uri", err)))
-        return -1;
-    char *scope = normalise_scopes(run_config_str(run, "scopes"));
-    const struct http_header params[] = {
-        {"response_type", "code"}, {"client_id", app.client_id}, {"redirect_uri", redirect_uri},
-        {"scope", scope},          {NULL, NULL},
-    };
-    struct oauth_callback cb = {0};
-    int rc = authflow_authorize(a, run_config_str(run, "authorize_url"), params, &cb, err);
-    free(scope);
-    if (rc == 0) {
-        log_add_secret(cb.code);
-        struct grant g = {.grant_type = "authorization_code", .code = cb.code,
-                          .redirect_uri = redirect_uri};
-        json_t *body = NULL;
-        rc = request_token(run, &g, &body, err);
-        if (rc == 0)
-            rc = authflow_store_reply(run, body, false, NULL, true, err);
-        json_decref(body);
-    }
-    oauth_callback_clear(&cb);
-    return rc;
-}
+static const struct oauth2_flow withings_oauth2 = {
+    .client_auth = OAUTH2_CLIENT_SIGNED,
+    .scope_separator = ',',
+    .scope_aliases = withings_scope_aliases,
+    .send_token_request = request_token,
+};
 
 static int withings_prepare(struct provider_run *run, struct hs_error *err)
 {
     http_client_set_rate_limit(run->http, 120, 60);
-    return authflow_prepare(run, err);
+    return oauth2_prepare(run, err);
 }
 
 /* ------------------------------------------------------------- watermarks */
@@ -875,7 +796,8 @@ const struct provider withings_provider = {
     .parallel_resources = true,
     .config_keys = withings_keys,
     .resources = withings_resources,
-    .authenticate = withings_authenticate,
+    .oauth2 = &withings_oauth2,
+    .authenticate = oauth2_authenticate,
     .prepare = withings_prepare,
-    .refresh = withings_refresh,
+    .refresh = oauth2_refresh,
 };

@@ -168,7 +168,7 @@ check "auth with a static access_token stores it as such" eval \
 check "sync uses the static access_token" eval 'run 0 sync && has "strava/activities:"'
 strava_set access_token '"not-a-valid-strava-token"'
 check "a bad static access_token: exit 1 and a clear message" eval \
-    'run 1 sync && has "rejected \[strava\].access_token" && has "health-sync auth strava"'
+    'run 1 sync && has "rejected the static access token in \[strava\].access_token" && has "health-sync auth strava"'
 strava_unset access_token
 check "auth by OAuth again" oauth_login strava
 

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "oauth.h"
+#include "oauth2.h"
 
 /* 2024-05-01T10:00:00Z */
 static const time_t NOW = 1714557600;
@@ -334,6 +335,33 @@ static void test_needs_refresh(void **state)
     }
 }
 
+static void expect_scopes(const char *configured, char sep, const char *const (*aliases)[2],
+                          const char *expected)
+{
+    char *got = oauth2_join_scopes(configured, sep, aliases);
+    expect_field(configured ? configured : "NULL", got, expected);
+    free(got);
+}
+
+/* The scope rules of the OAuth2 table: any separator in, the provider's out,
+ * repeats dropped, aliases read as their target. */
+static void test_join_scopes(void **state)
+{
+    (void)state;
+    static const char *const aliases[][2] = {{"user.sleep", "user.activity"}, {NULL, NULL}};
+    expect_scopes("personal daily  sleep", ' ', NULL, "personal daily sleep");
+    expect_scopes("read activity:read_all read", ',', NULL, "read,activity:read_all");
+    expect_scopes(" read,\tactivity:read_all ,", ',', NULL, "read,activity:read_all");
+    expect_scopes("user.metrics user.sleep,user.activity", ',', aliases,
+                  "user.metrics,user.activity");
+    expect_scopes("", ' ', NULL, "");
+    expect_scopes(NULL, ' ', NULL, "");
+    assert_true(oauth2_has_scope("offline read:recovery", "offline"));
+    assert_true(oauth2_has_scope("read:cycles,offline", "offline"));
+    assert_false(oauth2_has_scope("read:offline_data read:cycles", "offline"));
+    assert_false(oauth2_has_scope(NULL, "offline"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_token_from_json_defaults),
         cmocka_unit_test(test_token_from_json_errors),
         cmocka_unit_test(test_needs_refresh),
+        cmocka_unit_test(test_join_scopes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
