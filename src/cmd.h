@@ -48,6 +48,13 @@ struct store *cli_open_store(const struct cli *cli, const struct config *cfg);
  * (nothing left open).  Release with cli_close. */
 int cli_open(const struct cli *cli, struct config **cfg, struct store **s);
 void cli_close(struct config *cfg, struct store *s);
+/* For each of the n providers without a token in the database: the one the
+ * npm health-sync left in .health-sync.creds beside the config, copied into
+ * the database with a line saying so (once: the database has it afterwards).
+ * The file is never written. */
+struct provider;
+void cli_import_npm_tokens(const struct config *cfg, struct store *s,
+                           const struct provider *const *list, size_t n);
 /* True when argv[i] is --help or -h. */
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */

@@ -2,12 +2,15 @@
 #include "cmd.h"
 
 #include "log.h"
+#include "npm_creds.h"
 #include "provider.h"
+#include "timeutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_CONFIG "health-sync.toml"
 
@@ -108,6 +111,50 @@ void cli_close(struct config *cfg, struct store *s)
 {
     store_close(s);
     config_free(cfg);
+}
+
+/* 1 when p's token came from the npm tool's file, 0 when none was wanted or
+ * found, -1 when the file is unusable (err). */
+static int import_npm_token(const char *path, struct store *s, const struct provider *p,
+                            struct hs_error *err)
+{
+    struct token t = {0};
+    int rc = store_get_token(s, p->name, &t, err);
+    store_token_clear(&t);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if ((rc = npm_creds_read(path, p->name, time_now(), &t, err)) != 1)
+        return rc;
+    log_add_secret(t.access_token);
+    log_add_secret(t.refresh_token);
+    rc = store_put_token(s, &t, err) < 0 ? -1 : 1;
+    store_token_clear(&t);
+    return rc;
+}
+
+void cli_import_npm_tokens(const struct config *cfg, struct store *s,
+                           const struct provider *const *list, size_t n)
+{
+    char *path = npm_creds_path(config_path(cfg));
+    if (!path || access(path, F_OK) != 0) {
+        free(path);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (list[i]->auth == AUTH_API_KEY)
+            continue; /* a key lives in the config, never in the token file */
+        struct hs_error err = HS_ERROR_INIT;
+        int rc = import_npm_token(path, s, list[i], &err);
+        if (rc < 0) {
+            log_warn("not using %s: %s", path, err.msg);
+            break;
+        }
+        if (rc == 1)
+            log_info("Using the %s token the npm health-sync left in %s (kept in the database "
+                     "from now on; that file is left as it is).",
+                     list[i]->title, path);
+    }
+    free(path);
 }
 
 bool cli_wants_help(const struct cli *cli)

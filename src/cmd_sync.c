@@ -176,7 +176,11 @@ static int sync_selected(const struct cli *cli, const struct config *cfg,
     bool failed = true;
     if (!lock || store_abort_stale_runs(s, &err) < 0) {
         log_error("%s", err.msg);
-    } else if ((runner = sync_runner_new(s, cfg, &a->opt))) {
+    } else {
+        cli_import_npm_tokens(cfg, s, selected, n);
+        runner = sync_runner_new(s, cfg, &a->opt);
+    }
+    if (runner) {
         struct provider_result results[MAX_SELECTED];
         size_t ran = run_providers(runner, selected, n, results);
         print_summary(results, ran);

@@ -100,6 +100,35 @@ static int user_version(struct store *s)
     return v;
 }
 
+/* The npm health-sync creates the same indexes under longer names; in a
+ * database it created, ours beside them would double every index write. */
+static const char *const npm_index_twins[][2] = {
+    {"idx_records_prs", "idx_records_provider_resource_start_time"},
+    {"idx_records_pru", "idx_records_provider_resource_source_updated_at"},
+    {"idx_sync_runs_prs", "idx_sync_runs_provider_resource_started_at"},
+    {"idx_sync_runs_status", "idx_sync_runs_status_started_at"},
+};
+
+static int drop_npm_index_twins(struct store *s, struct hs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, err, "cannot read the schema");
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof npm_index_twins / sizeof *npm_index_twins; i++) {
+        sqlite3_bind_text(st, 1, npm_index_twins[i][1], -1, SQLITE_STATIC);
+        bool twin = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_reset(st);
+        char sql[96];
+        snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", npm_index_twins[i][0]);
+        if (twin)
+            rc = exec_sql(s, sql, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Applies the schema idempotently and stamps user_version. */
 static int migrate(struct store *s, struct hs_error *err)
 {
@@ -118,8 +147,8 @@ static int migrate(struct store *s, struct hs_error *err)
     if (exec_sql(s, "BEGIN IMMEDIATE", err) < 0)
         return -1;
     /* Views change with the schema version: (re)created on every upgrade. */
-    if (exec_sql(s, schema_sql, err) < 0 || exec_sql(s, views_sql, err) < 0 ||
-        exec_sql(s, stamp, err) < 0) {
+    if (exec_sql(s, schema_sql, err) < 0 || drop_npm_index_twins(s, err) < 0 ||
+        exec_sql(s, views_sql, err) < 0 || exec_sql(s, stamp, err) < 0) {
         store_rollback(s);
         return -1;
     }
