@@ -12,6 +12,7 @@ void buf_init(struct buf *b)
     b->len = 0;
     b->cap = 0;
     b->limit = 0;
+    b->failed = 0;
 }
 
 void buf_free(struct buf *b)
@@ -26,6 +27,7 @@ void buf_free(struct buf *b)
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->failed = 0;
     if (b->cap) /* never write the shared empty string: other threads read it */
         b->data[0] = '\0';
 }
@@ -65,10 +67,17 @@ void buf_shrink(struct buf *b)
     }
 }
 
+/* Marks b as missing a piece; returns -1. */
+static int fail(struct buf *b)
+{
+    b->failed = 1;
+    return -1;
+}
+
 int buf_add(struct buf *b, const void *data, size_t n)
 {
-    if (buf_grow(b, n) < 0)
-        return -1;
+    if (b->failed || buf_grow(b, n) < 0)
+        return fail(b);
     if (n)
         memcpy(b->data + b->len, data, n);
     b->len += n;
@@ -92,8 +101,8 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n < 0 || buf_grow(b, (size_t)n) < 0)
-        return -1;
+    if (b->failed || n < 0 || buf_grow(b, (size_t)n) < 0)
+        return fail(b);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;
@@ -110,6 +119,10 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 
 char *buf_detach(struct buf *b)
 {
+    if (b->failed) {
+        buf_free(b);
+        return NULL;
+    }
     char *s = b->cap ? b->data : strdup("");
     size_t limit = b->limit;
     buf_init(b);

@@ -3,7 +3,12 @@
  * Like git's strbuf: initialise with BUF_INIT or buf_init(), append with the
  * buf_add* family, release with buf_free().  A non-zero `limit` caps the
  * length (for data from the network); an append past it fails with -1 and
- * leaves the buffer unchanged. */
+ * leaves the buffer unchanged.
+ *
+ * A failed append is remembered (like curl's dynbuf): every later append
+ * fails too, buf_failed() says so and buf_detach() returns NULL, so a string
+ * missing a piece cannot be used by a caller that checked only the end.
+ * buf_reset() and buf_free() forget the failure. */
 #ifndef HS_BUF_H
 #define HS_BUF_H
 
@@ -15,21 +20,28 @@ struct buf {
     size_t len;   /* bytes used, excluding the terminating NUL */
     size_t cap;   /* bytes allocated (0 while data points at the static "") */
     size_t limit; /* 0 = unlimited */
+    int failed;   /* an append failed: the contents are incomplete */
 };
 
 extern char buf_empty_string[];
-#define BUF_INIT {buf_empty_string, 0, 0, 0}
+#define BUF_INIT {buf_empty_string, 0, 0, 0, 0}
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
-void buf_reset(struct buf *b); /* length 0, keeps memory */
+void buf_reset(struct buf *b); /* length 0, keeps memory, forgets a failure */
+/* Non-zero when an append failed since the last init/reset/free. */
+static inline int buf_failed(const struct buf *b)
+{
+    return b->failed;
+}
 int buf_add(struct buf *b, const void *data, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 /* Makes room for n more bytes plus the NUL at data + len, leaving the contents
- * alone; -1 (buffer unchanged) past the limit or out of memory.  For writers
+ * alone; -1 (buffer unchanged, no failure remembered: the caller may try a
+ * smaller piece) past the limit or out of memory.  For writers
  * that fill data + len directly: they must then advance len and store the NUL. */
 int buf_grow(struct buf *b, size_t n);
 /* buf_grow with the common case (room already there) inlined. */
@@ -41,7 +53,8 @@ static inline int buf_reserve(struct buf *b, size_t n)
 }
 /* Gives back the memory beyond the contents (for a buffer kept a while). */
 void buf_shrink(struct buf *b);
-/* Returns the malloc'ed string (caller frees) and leaves b empty. */
+/* Returns the malloc'ed string (caller frees) and leaves b empty; NULL (and
+ * the contents freed) when an append failed or out of memory. */
 char *buf_detach(struct buf *b);
 
 #endif

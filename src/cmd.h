@@ -40,13 +40,18 @@ int cmd_export(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);
-/* The database path: --db, else [app].db, with ~ expanded; caller frees. */
+/* The database's absolute path: --db (relative to the working directory),
+ * else [app].db (relative to the config file's directory), ~ expanded;
+ * caller frees; NULL when out of memory. */
 char *cli_db_path(const struct cli *cli, const struct config *cfg);
 /* Opens the database (printing any error); NULL on failure. */
 struct store *cli_open_store(const struct cli *cli, const struct config *cfg);
 /* Both of the above: *cfg and *s set and EXIT_OK, or the exit code to return
  * (nothing left open).  Release with cli_close. */
 int cli_open(const struct cli *cli, struct config **cfg, struct store **s);
+/* cli_open for commands that only read: a missing database is an error
+ * naming the path, never a new empty file. */
+int cli_open_existing(const struct cli *cli, struct config **cfg, struct store **s);
 void cli_close(struct config *cfg, struct store *s);
 /* For each of the n providers without a token in the database: the one the
  * npm health-sync left in .health-sync.creds beside the config, copied into

@@ -1,15 +1,19 @@
 /* What every command does first: load the config, find and open the database. */
 #include "cmd.h"
 
+#include "buf.h"
+#include "fspath.h"
 #include "log.h"
 #include "npm_creds.h"
 #include "provider.h"
+#include "textsafe.h"
 #include "timeutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_CONFIG "health-sync.toml"
@@ -60,26 +64,59 @@ static char *expand_home(const char *path)
 {
     const char *home = getenv("HOME");
     if (path[0] == '~' && (path[1] == '/' || path[1] == '\0') && home) {
-        size_t n = strlen(home) + strlen(path);
-        char *out = malloc(n);
-        if (out)
-            snprintf(out, n, "%s%s", home, path + 1);
-        return out;
+        struct buf b = BUF_INIT;
+        buf_adds(&b, home);
+        buf_adds(&b, path + 1);
+        return buf_detach(&b);
     }
     return strdup(path);
 }
 
+/* --db is relative to where the user typed it; [app].db (or its default)
+ * to the config file that names it, so a timer running elsewhere finds the
+ * same database; with no config file, to the working directory. */
 char *cli_db_path(const struct cli *cli, const struct config *cfg)
 {
     const char *path = cli->db_path;
-    if (!path)
+    char *base = NULL;
+    if (!path) {
         path = config_str(cfg, "app", "db");
-    if (!path || !*path)
-        path = "./health.sqlite";
-    return expand_home(path);
+        if (!path || !*path)
+            path = "./health.sqlite";
+        if (config_file_found(cfg) && !(base = fspath_dirname(config_path(cfg))))
+            return NULL;
+    }
+    char *expanded = expand_home(path);
+    char *abs = expanded ? fspath_absolute(expanded, base) : NULL;
+    free(expanded);
+    free(base);
+    return abs;
 }
 
-struct store *cli_open_store(const struct cli *cli, const struct config *cfg)
+/* The database holds tokens and health data: say so when others can read it
+ * (SQLite gives its -wal and -shm the database's mode). */
+static void warn_if_shared(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+        return;
+    struct buf files = BUF_INIT;
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", ".lock"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        struct buf name = BUF_INIT;
+        buf_addf(&name, "%s%s", path, suffixes[i]);
+        if (!buf_failed(&name) && (i == 0 || access(name.data, F_OK) == 0))
+            buf_addf(&files, " %s", name.data);
+        buf_free(&name);
+    }
+    log_warn("%s holds your tokens and health data and is readable by other users; run: chmod "
+             "600%s",
+             path, files.data);
+    buf_free(&files);
+}
+
+static struct store *open_store_at(const struct cli *cli, const struct config *cfg,
+                                   bool must_exist)
 {
     char *path = cli_db_path(cli, cfg);
     if (!path) {
@@ -87,24 +124,42 @@ struct store *cli_open_store(const struct cli *cli, const struct config *cfg)
         return NULL;
     }
     struct hs_error err = HS_ERROR_INIT;
-    struct store *s = store_open(path, &err);
+    struct store *s = must_exist ? store_open_existing(path, &err) : store_open(path, &err);
     if (!s)
         log_error("%s", err.msg);
+    else
+        warn_if_shared(path);
     free(path);
     return s;
 }
 
-int cli_open(const struct cli *cli, struct config **cfg, struct store **s)
+struct store *cli_open_store(const struct cli *cli, const struct config *cfg)
+{
+    return open_store_at(cli, cfg, false);
+}
+
+static int open_both(const struct cli *cli, struct config **cfg, struct store **s,
+                     bool must_exist)
 {
     *s = NULL;
     if (!(*cfg = cli_load_config(cli)))
         return EXIT_USAGE;
-    if (!(*s = cli_open_store(cli, *cfg))) {
+    if (!(*s = open_store_at(cli, *cfg, must_exist))) {
         config_free(*cfg);
         *cfg = NULL;
         return EXIT_FAILED;
     }
     return EXIT_OK;
+}
+
+int cli_open_existing(const struct cli *cli, struct config **cfg, struct store **s)
+{
+    return open_both(cli, cfg, s, true);
+}
+
+int cli_open(const struct cli *cli, struct config **cfg, struct store **s)
+{
+    return open_both(cli, cfg, s, false);
 }
 
 void cli_close(struct config *cfg, struct store *s)
@@ -169,9 +224,13 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    struct buf msg = BUF_INIT;
+    buf_vaddf(&msg, fmt, ap);
     va_end(ap);
+    char *safe = text_escaped(msg.data); /* it may quote what was typed */
+    fprintf(stderr, "error: %s", safe ? safe : "invalid arguments");
+    free(safe);
+    buf_free(&msg);
     if (command)
         fprintf(stderr, "\nRun 'health-sync %s --help' for usage.\n", command);
     else

@@ -2,8 +2,12 @@
  * Lines, streamed row by row. */
 #include "cmd.h"
 
+#include "atomicfile.h"
 #include "buf.h"
+#include "fspath.h"
+#include "interrupt.h"
 #include "log.h"
+#include "provider.h"
 #include "timeutil.h"
 
 #include <errno.h>
@@ -44,17 +48,22 @@ static void csv_field(FILE *out, const char *v)
     fputc('"', out);
 }
 
+static int write_csv_header(struct writer *w, const struct cell *cells, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', w->out);
+        csv_field(w->out, cells[i].name);
+    }
+    fputs("\r\n", w->out);
+    w->header_done = true;
+    return 0;
+}
+
 static int write_csv(struct writer *w, const struct cell *cells, int n)
 {
-    if (!w->header_done) {
-        for (int i = 0; i < n; i++) {
-            if (i)
-                fputc(',', w->out);
-            csv_field(w->out, cells[i].name);
-        }
-        fputs("\r\n", w->out);
-        w->header_done = true;
-    }
+    if (!w->header_done)
+        write_csv_header(w, cells, n);
     for (int i = 0; i < n; i++) {
         if (i)
             fputc(',', w->out);
@@ -101,7 +110,7 @@ static int write_row(void *arg, const struct cell *cells, int n)
     int rc = w->csv ? write_csv(w, cells, n) : write_jsonl(w, cells, n);
     if (ferror(w->out))
         w->error = 1;
-    return rc || w->error;
+    return rc || w->error || hs_interrupted;
 }
 
 static int parse_export_args(struct cli *cli, struct export_args *a)
@@ -150,31 +159,64 @@ static bool view_has_start_time(struct store *s, const char *view)
     return found;
 }
 
-/* Views are ours (v_*): their names are checked against sqlite_master
- * before being put in the SQL. */
+/* "what" is checked against the provider table or the views before it goes
+ * into SQL; a name that is neither is a usage error listing the valid ones. */
+static int add_view_name(void *arg, const char *name)
+{
+    buf_addf(arg, " %s", name);
+    return 0;
+}
+
+static int unknown_what(struct store *s, const char *what)
+{
+    struct buf names = BUF_INIT;
+    struct hs_error err = HS_ERROR_INIT;
+    store_each_view(s, add_view_name, &names, &err);
+    for (const struct provider *const *p = providers; *p; p++)
+        for (const struct resource *r = (*p)->resources; r->name; r++)
+            buf_addf(&names, " %s/%s", (*p)->name, r->name);
+    int rc = cli_usage_error("export", "'%s' is neither a view nor a provider/resource; valid:%s",
+                             what, buf_failed(&names) ? " (out of memory)" : names.data);
+    buf_free(&names);
+    return rc;
+}
+
+static bool is_known_resource(const char *what, const char *slash)
+{
+    for (const struct provider *const *p = providers; *p; p++) {
+        if (strlen((*p)->name) != (size_t)(slash - what) ||
+            strncmp((*p)->name, what, (size_t)(slash - what)))
+            continue;
+        for (const struct resource *r = (*p)->resources; r->name; r++)
+            if (!strcmp(r->name, slash + 1))
+                return true;
+    }
+    return false;
+}
+
 static int build_query(struct store *s, const struct export_args *a, struct buf *sql,
-                       const char **params, int *nparams)
+                       const char **params, int *nparams, char **provider)
 {
     *nparams = 0;
     const char *slash = strchr(a->what, '/');
     const char *time_col;
-    if (slash) {
-        static char provider[64];
-        snprintf(provider, sizeof provider, "%.*s", (int)(slash - a->what), a->what);
+    if (slash && is_known_resource(a->what, slash)) {
+        if (!(*provider = strndup(a->what, (size_t)(slash - a->what))))
+            return EXIT_FAILED;
         buf_adds(sql, "SELECT provider, resource, record_id, start_time, end_time,"
                       " source_updated_at, payload_json, fetched_at FROM records"
                       " WHERE provider = ?1 AND resource = ?2");
-        params[(*nparams)++] = provider;
+        params[(*nparams)++] = *provider;
         params[(*nparams)++] = slash + 1;
         time_col = "start_time";
-    } else if (store_has_view(s, a->what)) {
+    } else if (!slash && store_has_view(s, a->what)) {
         buf_addf(sql, "SELECT * FROM \"%s\" WHERE 1", a->what);
         time_col = view_has_start_time(s, a->what) ? "start_time" : NULL;
         if (!time_col && (a->since || a->until))
             return cli_usage_error("export", "%s has no start_time: --since/--until do not apply",
                                    a->what);
     } else {
-        return cli_usage_error("export", "'%s' is neither a view nor provider/resource", a->what);
+        return unknown_what(s, a->what);
     }
     /* Dates compare as text against ISO times; --until includes the whole day. */
     if (a->since) {
@@ -187,7 +229,82 @@ static int build_query(struct store *s, const struct export_args *a, struct buf 
     }
     if (time_col)
         buf_addf(sql, " ORDER BY %s", time_col);
-    return 0;
+    return buf_failed(sql) ? EXIT_FAILED : 0;
+}
+
+/* The files an export must never replace: the database and its companions,
+ * the lock and the config (compared by device and inode, so a symlink or a
+ * hard link to one of them is caught as well). */
+static int refuse_own_files(const struct config *cfg, const char *db, const char *output)
+{
+    static const struct {
+        const char *suffix, *what;
+    } companions[] = {
+        {"", "the database"},
+        {"-wal", "the database's write-ahead log"},
+        {"-shm", "the database's shared-memory index"},
+        {"-journal", "the database's journal"},
+        {".lock", "the sync lock"},
+    };
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof companions / sizeof *companions; i++) {
+        struct buf name = BUF_INIT;
+        buf_addf(&name, "%s%s", db, companions[i].suffix);
+        if (!buf_failed(&name) && fspath_same_file(output, name.data))
+            rc = cli_usage_error("export", "refusing to write the export over %s (%s)",
+                                 name.data, companions[i].what);
+        buf_free(&name);
+    }
+    if (!rc && config_file_found(cfg) && fspath_same_file(output, config_path(cfg)))
+        rc = cli_usage_error("export", "refusing to write the export over %s (the config file)",
+                             config_path(cfg));
+    return rc;
+}
+
+static int write_header_once(void *arg, const struct cell *cells, int n)
+{
+    struct writer *w = arg;
+    return w->csv && !w->header_done ? write_csv_header(w, cells, n) : 0;
+}
+
+/* Streams the rows to out; an empty CSV result still gets its header. */
+static int write_rows(struct store *s, const struct export_args *a, const char *sql,
+                      const char *const *params, int nparams, FILE *out)
+{
+    struct writer w = {out, !strcmp(a->format, "csv"), false, 0};
+    struct hs_error err = HS_ERROR_INIT;
+    if (store_each_row(s, sql, params, nparams, write_row, &w, &err) < 0 ||
+        (!hs_interrupted && store_query_columns(s, sql, write_header_once, &w, &err) < 0)) {
+        log_error("export %s: %s", a->what, err.msg);
+        return EXIT_FAILED;
+    }
+    if (hs_interrupted)
+        return EXIT_INTERRUPTED;
+    if (w.error || fflush(out) != 0) {
+        if (errno != EPIPE) /* a reader that stopped early (| head) is no error to report */
+            log_error("export %s: write error: %s", a->what, strerror(errno));
+        return EXIT_FAILED;
+    }
+    return EXIT_OK;
+}
+
+static int export_to_file(struct store *s, const struct export_args *a, const char *sql,
+                          const char *const *params, int nparams)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    struct atomic_file *f = atomic_file_open(a->output, &err);
+    if (!f) {
+        log_error("export %s: %s", a->what, err.msg);
+        return EXIT_FAILED;
+    }
+    int rc = write_rows(s, a, sql, params, nparams, atomic_file_stream(f));
+    if (rc != EXIT_OK) {
+        atomic_file_abort(f);
+    } else if (atomic_file_commit(f, &err) < 0) {
+        log_error("export %s: %s", a->what, err.msg);
+        rc = EXIT_FAILED;
+    }
+    return rc;
 }
 
 int cmd_export(struct cli *cli)
@@ -198,31 +315,20 @@ int cmd_export(struct cli *cli)
         return rc;
     struct config *cfg;
     struct store *s;
-    if ((rc = cli_open(cli, &cfg, &s)) != EXIT_OK)
+    if ((rc = cli_open_existing(cli, &cfg, &s)) != EXIT_OK)
         return rc;
     struct buf sql = BUF_INIT;
     const char *params[4];
     int nparams;
-    rc = build_query(s, &a, &sql, params, &nparams);
-    FILE *out = rc ? NULL : a.output ? fopen(a.output, "w") : stdout;
-    if (!rc && !out) {
-        log_error("cannot write %s", a.output);
-        rc = EXIT_FAILED;
-    }
-    if (!rc) {
-        struct writer w = {out, !strcmp(a.format, "csv"), false, 0};
-        struct hs_error err = HS_ERROR_INIT;
-        if (store_each_row(s, sql.data, params, nparams, write_row, &w, &err) < 0) {
-            log_error("export %s: %s", a.what, err.msg);
-            rc = EXIT_FAILED;
-        } else if (w.error || fflush(out) != 0) {
-            if (errno != EPIPE) /* a reader that stopped early (| head) is no error to report */
-                log_error("export %s: write error: %s", a.what, strerror(errno));
-            rc = EXIT_FAILED;
-        }
-        if (out != stdout && fclose(out) != 0)
-            rc = EXIT_FAILED;
-    }
+    char *provider = NULL;
+    bool to_stdout = !a.output || !strcmp(a.output, "-");
+    rc = build_query(s, &a, &sql, params, &nparams, &provider);
+    if (!rc && !to_stdout)
+        rc = refuse_own_files(cfg, store_path(s), a.output);
+    if (!rc)
+        rc = to_stdout ? write_rows(s, &a, sql.data, params, nparams, stdout)
+                       : export_to_file(s, &a, sql.data, params, nparams);
+    free(provider);
     buf_free(&sql);
     cli_close(cfg, s);
     return rc;

@@ -5,10 +5,12 @@
 
 #include "log.h"
 #include "provider.h"
+#include "textsafe.h"
 #include "timeutil.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *or_dash(const char *s)
@@ -182,12 +184,16 @@ static void print_resources(const json_t *rows)
         else
             snprintf(result, sizeof result, "%s: %.120s", status,
                      or_dash(json_string_value(json_object_get(run, "error"))));
+        /* Error texts and watermarks come from the providers' replies. */
+        char *safe_result = text_escaped(result);
+        char *watermark = text_escaped(or_dash(json_string_value(json_object_get(r, "watermark"))));
         printf("%-11s %-26s %9lld  %-25s %-21s %s\n",
                json_string_value(json_object_get(r, "provider")),
                json_string_value(json_object_get(r, "resource")),
-               (long long)json_integer_value(json_object_get(r, "records")),
-               or_dash(json_string_value(json_object_get(r, "watermark"))),
-               or_dash(json_string_value(json_object_get(run, "started_at"))), result);
+               (long long)json_integer_value(json_object_get(r, "records")), or_dash(watermark),
+               or_dash(json_string_value(json_object_get(run, "started_at"))), or_dash(safe_result));
+        free(safe_result);
+        free(watermark);
     }
 }
 
@@ -202,7 +208,7 @@ int cmd_status(struct cli *cli)
     }
     struct config *cfg;
     struct store *s;
-    int opened = cli_open(cli, &cfg, &s);
+    int opened = cli_open_existing(cli, &cfg, &s);
     if (opened != EXIT_OK)
         return opened;
     struct hs_error err = HS_ERROR_INIT;

@@ -46,6 +46,13 @@ static int add_provider_names(struct sync_args *a, const char *list)
     return rc;
 }
 
+/* "--providers" naming nothing would sync nothing and look like success. */
+static int providers_missing(void)
+{
+    return cli_usage_error("sync", "--providers needs one or more names (oura withings hevy "
+                                   "strava eightsleep)");
+}
+
 static int parse_sync_args(struct cli *cli, struct sync_args *a)
 {
     for (int i = 1; i < cli->argc; i++) {
@@ -64,11 +71,16 @@ static int parse_sync_args(struct cli *cli, struct sync_args *a)
             a->explicit_providers = true;
             if (add_provider_names(a, arg + 12))
                 return EXIT_USAGE;
+            if (a->n_chosen == 0)
+                return providers_missing();
         } else if (!strcmp(arg, "--providers")) {
             a->explicit_providers = true;
+            size_t before = a->n_chosen;
             while (i + 1 < cli->argc && cli->argv[i + 1][0] != '-')
                 if (add_provider_names(a, cli->argv[++i]))
                     return EXIT_USAGE;
+            if (a->n_chosen == before)
+                return providers_missing();
         } else {
             return cli_usage_error("sync", "unexpected argument '%s'", arg);
         }

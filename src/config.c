@@ -2,9 +2,12 @@
  * against the tables declared by [app] and the providers. */
 #include "config.h"
 
+#include "buf.h"
 #include "log.h"
+#include "textsafe.h"
 #include "timeutil.h"
 #include "toml.h"
+#include "tzfile.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -16,7 +19,8 @@
 #include <sys/stat.h>
 
 const struct config_key config_app_keys[] = {
-    {"db", CFG_STRING, "./health.sqlite", 0, 0, "the SQLite database file (~ is expanded)"},
+    {"db", CFG_PATH, "./health.sqlite", 0, 0,
+     "the SQLite database file (~ is expanded; relative to this file's directory)"},
     {"reconcile_days", CFG_INT, "7", 0, 3650,
      "days between full re-listings that catch edits and deletions anywhere (0 = every sync)"},
     {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests per provider (upper bound)"},
@@ -24,6 +28,9 @@ const struct config_key config_app_keys[] = {
      "status flags a provider whose last successful sync is older than this"},
     {NULL},
 };
+
+/* A file of thousands of stray keys gets a few lines, not thousands. */
+#define UNKNOWN_NAMED 20
 
 struct cfg_value {
     bool set;       /* from the file */
@@ -46,6 +53,7 @@ struct cfg_section {
 struct config {
     char *path;
     bool found;
+    size_t unknown; /* unknown keys and sections seen (only the first few are named) */
     struct cfg_section *sections;
     size_t nsections;
 };
@@ -126,8 +134,83 @@ static bool parse_int_text(const char *s, long long *out)
     return errno == 0 && *end == '\0';
 }
 
+/* What a key wants, for "expected ..., got ..." messages. */
+static void describe_expected(const struct config_key *k, struct buf *out)
+{
+    switch (k->type) {
+    case CFG_INT:
+        if (k->min || k->max)
+            buf_addf(out, "an integer from %lld to %lld", k->min, k->max);
+        else
+            buf_adds(out, "an integer");
+        break;
+    case CFG_BOOL: buf_adds(out, "true or false"); break;
+    case CFG_STRING:
+    case CFG_SECRET: buf_adds(out, "a string"); break;
+    case CFG_PATH: buf_adds(out, "a file name in quotes"); break;
+    case CFG_DATE: buf_adds(out, "a date YYYY-MM-DD"); break;
+    case CFG_URL: buf_adds(out, "an http:// or https:// URL"); break;
+    case CFG_LIST: buf_adds(out, "a list of strings"); break;
+    case CFG_INT_LIST: buf_adds(out, "a list of integers"); break;
+    case CFG_TZ: buf_adds(out, "an IANA time zone such as \"Europe/Lisbon\""); break;
+    }
+}
+
+/* What the file holds, quoted and with control characters escaped; a
+ * secret's value is never repeated, only its kind. */
+static void describe_value(const struct config_key *k, const struct toml_value *tv,
+                           struct buf *out)
+{
+    bool hide = k->type == CFG_SECRET;
+    switch (tv->type) {
+    case TOML_STRING:
+        if (hide) {
+            buf_adds(out, "a string that is not one");
+        } else {
+            buf_addc(out, '"');
+            text_escape(out, tv->u.s, 80);
+            buf_addc(out, '"');
+        }
+        break;
+    case TOML_INTEGER:
+        if (hide)
+            buf_adds(out, "an integer");
+        else
+            buf_addf(out, "%lld", tv->u.i);
+        break;
+    case TOML_FLOAT:
+        if (hide)
+            buf_adds(out, "a number");
+        else
+            buf_addf(out, "%g", tv->u.f);
+        break;
+    case TOML_BOOL: buf_adds(out, tv->u.b ? "true" : "false"); break;
+    case TOML_ARRAY: buf_adds(out, "a list"); break;
+    case TOML_TABLE: buf_adds(out, "a table"); break;
+    default:
+        if (hide)
+            buf_adds(out, "a date or time");
+        else
+            text_escape(out, tv->u.datetime, 80);
+        break;
+    }
+}
+
+/* A URL must not carry credentials: the password would sit in every
+ * message and log line that names the URL, and in sync_runs. */
+static bool url_has_userinfo(const char *url)
+{
+    const char *host = strstr(url, "://");
+    if (!host)
+        return false;
+    host += 3;
+    size_t authority = strcspn(host, "/?#");
+    return memchr(host, '@', authority) != NULL;
+}
+
 /* Sets v from text (a default, or a string from the file); NULL `why` is
- * success, else why it is invalid. */
+ * success, else "" when the value has the wrong type or range (the caller
+ * says expected/got), or a sentence of its own. */
 static const char *set_from_text(const struct config_key *k, struct cfg_value *v, const char *text)
 {
     char *t = trimmed_dup(text);
@@ -137,6 +220,7 @@ static const char *set_from_text(const struct config_key *k, struct cfg_value *v
     switch (k->type) {
     case CFG_STRING:
     case CFG_SECRET:
+    case CFG_PATH:
         if (*t) {
             v->str = t;
             v->has_value = true;
@@ -144,35 +228,46 @@ static const char *set_from_text(const struct config_key *k, struct cfg_value *v
         }
         break;
     case CFG_INT:
-        if (!parse_int_text(t, &v->i))
-            why = "expected an integer";
-        else if ((k->min || k->max) && (v->i < k->min || v->i > k->max))
-            why = "out of range";
+        if (!parse_int_text(t, &v->i) || ((k->min || k->max) && (v->i < k->min || v->i > k->max)))
+            why = "";
         v->has_value = !why;
         break;
     case CFG_BOOL:
         if (!parse_bool_text(t, &v->b))
-            why = "expected true or false";
+            why = "";
         v->has_value = !why;
         break;
     case CFG_DATE:
         if (!time_is_valid_date(t))
-            why = "expected a date YYYY-MM-DD";
+            why = "";
         break;
     case CFG_URL:
         if (strncmp(t, "http://", 7) && strncmp(t, "https://", 8))
-            why = "expected an http:// or https:// URL";
+            why = "";
+        else if (url_has_userinfo(t))
+            why = "a URL must not hold a user name or password (user:password@host): put "
+                  "credentials in their own keys";
         else
             for (size_t n = strlen(t); n > 8 && t[n - 1] == '/'; n--)
                 t[n - 1] = '\0';
         break;
+    case CFG_TZ:
+        if (*t && !tz_is_valid(t))
+            why = "";
+        break;
     case CFG_LIST:
+    case CFG_INT_LIST:
         if (list_from_text(v, t) < 0)
             why = "out of memory";
+        for (size_t i = 0; !why && k->type == CFG_INT_LIST && i < v->nlist; i++) {
+            long long n;
+            if (!parse_int_text(v->list[i], &n))
+                why = "";
+        }
         v->has_value = !why;
         break;
     }
-    if (!why && (k->type == CFG_DATE || k->type == CFG_URL)) {
+    if (!why && t && *t && (k->type == CFG_DATE || k->type == CFG_URL || k->type == CFG_TZ)) {
         v->str = t;
         v->has_value = true;
         t = NULL;
@@ -184,21 +279,26 @@ static const char *set_from_text(const struct config_key *k, struct cfg_value *v
 static const char *set_list(const struct config_key *k, struct cfg_value *v,
                             const struct toml_value *tv)
 {
-    (void)k;
     for (size_t i = 0; i < tv->u.array.len; i++) {
         const struct toml_value *item = tv->u.array.items[i];
         char num[64];
         const char *text = NULL;
-        if (item->type == TOML_STRING)
-            text = item->u.s;
-        else if (item->type == TOML_INTEGER)
+        if (item->type == TOML_INTEGER)
             snprintf(num, sizeof num, "%lld", item->u.i), text = num;
-        else if (item->type == TOML_FLOAT)
+        else if (item->type == TOML_STRING)
+            text = item->u.s;
+        else if (item->type == TOML_FLOAT && k->type == CFG_LIST)
             snprintf(num, sizeof num, "%g", item->u.f), text = num;
-        else if (item->type == TOML_BOOL)
-            continue; /* the Python tool drops these */
         else
-            return "expected a list of strings or numbers";
+            return "";
+        long long n;
+        if (k->type == CFG_INT_LIST && item->type == TOML_STRING) {
+            char *trimmed = trimmed_dup(text);
+            bool ok = trimmed && parse_int_text(trimmed, &n);
+            free(trimmed);
+            if (!ok)
+                return "";
+        }
         if (list_add(v, text) < 0)
             return "out of memory";
     }
@@ -206,7 +306,10 @@ static const char *set_list(const struct config_key *k, struct cfg_value *v,
     return NULL;
 }
 
-/* Sets v from a TOML value of the file, coercing as the Python tool does. */
+/* Sets v from a TOML value of the file.  The Python tool's spellings stay
+ * valid (numbers and booleans as strings, 0/1 for booleans, lists as
+ * comma-separated strings, ids as bare numbers); anything else of the wrong
+ * type is refused ("" = say expected/got). */
 static const char *set_from_toml(const struct config_key *k, struct cfg_value *v,
                                  const struct toml_value *tv)
 {
@@ -215,42 +318,48 @@ static const char *set_from_toml(const struct config_key *k, struct cfg_value *v
     case TOML_STRING:
         return set_from_text(k, v, tv->u.s);
     case TOML_INTEGER:
-        if (k->type == CFG_BOOL) {
-            v->b = tv->u.i != 0;
+        if (k->type == CFG_BOOL && (tv->u.i == 0 || tv->u.i == 1)) {
+            v->b = tv->u.i == 1;
             v->has_value = true;
             return NULL;
         }
-        if (k->type == CFG_DATE || k->type == CFG_URL)
-            return k->type == CFG_DATE ? "expected a date YYYY-MM-DD" : "expected a URL";
+        if (k->type != CFG_INT && k->type != CFG_STRING && k->type != CFG_SECRET &&
+            k->type != CFG_LIST && k->type != CFG_INT_LIST)
+            return "";
         snprintf(num, sizeof num, "%lld", tv->u.i);
         return set_from_text(k, v, num);
-    case TOML_FLOAT:
-        if (k->type != CFG_STRING && k->type != CFG_SECRET && k->type != CFG_LIST)
-            return k->type == CFG_INT ? "expected an integer" : "wrong type (a number)";
-        snprintf(num, sizeof num, "%g", tv->u.f);
-        return set_from_text(k, v, num);
     case TOML_BOOL:
-        if (k->type == CFG_BOOL) {
-            v->b = tv->u.b;
-            v->has_value = true;
-            return NULL;
-        }
-        if (k->type == CFG_STRING || k->type == CFG_SECRET)
-            return NULL; /* the Python tool treats a bool string as unset */
-        return k->type == CFG_INT ? "expected an integer" : "wrong type (a boolean)";
+        if (k->type != CFG_BOOL)
+            return "";
+        v->b = tv->u.b;
+        v->has_value = true;
+        return NULL;
     case TOML_DATE_LOCAL:
-        if (k->type == CFG_DATE || k->type == CFG_STRING)
-            return set_from_text(k, v, tv->u.datetime);
-        return "wrong type (a date)";
+        return k->type == CFG_DATE ? set_from_text(k, v, tv->u.datetime) : "";
     case TOML_ARRAY:
-        if (k->type == CFG_LIST)
-            return set_list(k, v, tv);
-        return "wrong type (an array)";
+        return k->type == CFG_LIST || k->type == CFG_INT_LIST ? set_list(k, v, tv) : "";
     default:
-        return k->type == CFG_INT    ? "expected an integer"
-               : k->type == CFG_BOOL ? "expected true or false"
-                                     : "wrong type";
+        return "";
     }
+}
+
+/* "FILE:LINE: [section].key: expected ..., got ..." (or the reason). */
+static int value_error(const struct config *c, const char *section, const struct config_key *k,
+                       const struct toml_value *tv, const char *why, struct hs_error *err)
+{
+    struct buf msg = BUF_INIT;
+    if (*why) {
+        buf_adds(&msg, why);
+    } else {
+        buf_adds(&msg, "expected ");
+        describe_expected(k, &msg);
+        buf_adds(&msg, ", got ");
+        describe_value(k, tv, &msg);
+    }
+    hs_error_set(err, HS_ERR_CONFIG, "%s:%d: [%s].%s: %s", c->path, tv->line, section, k->name,
+                 buf_failed(&msg) ? "invalid value" : msg.data);
+    buf_free(&msg);
+    return -1;
 }
 
 static const struct config_key *find_key(const struct cfg_section *s, const char *name,
@@ -280,16 +389,16 @@ static int load_section(struct config *c, struct cfg_section *s, const struct to
         size_t idx;
         const struct config_key *k = find_key(s, kv->key, &idx);
         if (!k) {
-            log_warn("%s:%d: unknown key [%s].%s (ignored)", c->path, kv->value->line, s->name,
-                     kv->key);
+            if (c->unknown++ < UNKNOWN_NAMED)
+                log_warn("%s:%d: unknown key [%s].%s (ignored)", c->path, kv->value->line,
+                         s->name, kv->key);
             continue;
         }
         struct cfg_value *v = &s->values[idx];
         value_clear(v);
         const char *why = set_from_toml(k, v, kv->value);
         if (why)
-            return hs_error_set(err, HS_ERR_CONFIG, "%s:%d: [%s].%s: %s", c->path,
-                                kv->value->line, s->name, k->name, why);
+            return value_error(c, s->name, k, kv->value, why, err);
         v->set = true;
         v->line = kv->value->line;
         if (k->type == CFG_SECRET && v->str) {
@@ -307,13 +416,17 @@ static int load_tree(struct config *c, const struct toml_value *root, bool *hold
         const struct toml_kv *kv = &root->u.table.items[i];
         struct cfg_section *s = find_section(c, kv->key);
         if (!s || kv->value->type != TOML_TABLE) {
-            log_warn("%s:%d: unknown %s '%s' (ignored)", c->path, kv->value->line,
-                     kv->value->type == TOML_TABLE ? "section" : "key", kv->key);
+            if (c->unknown++ < UNKNOWN_NAMED)
+                log_warn("%s:%d: unknown %s '%s' (ignored)", c->path, kv->value->line,
+                         kv->value->type == TOML_TABLE ? "section" : "key", kv->key);
             continue;
         }
         if (load_section(c, s, kv->value, holds_secret, err) < 0)
             return -1;
     }
+    if (c->unknown > UNKNOWN_NAMED)
+        log_warn("%s: %zu more unknown keys or sections (ignored)", c->path,
+                 c->unknown - UNKNOWN_NAMED);
     return 0;
 }
 
@@ -327,7 +440,7 @@ static int apply_defaults(struct config *c, struct hs_error *err)
             const char *why = set_from_text(&s->keys[j], &s->values[j], s->keys[j].def);
             if (why)
                 return hs_error_set(err, HS_ERR_CONFIG, "built-in default of [%s].%s: %s",
-                                    s->name, s->keys[j].name, why);
+                                    s->name, s->keys[j].name, *why ? why : "invalid");
         }
     }
     return 0;

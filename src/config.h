@@ -14,13 +14,16 @@
 #include <stddef.h>
 
 enum cfg_type {
-    CFG_STRING, /* trimmed; empty = unset */
+    CFG_STRING, /* trimmed; empty = unset; a bare integer is taken as its digits */
     CFG_SECRET, /* a string that is a secret: registered with log_add_secret() */
     CFG_INT,    /* TOML integer, or a string of digits (Python tool compatibility) */
-    CFG_BOOL,   /* TOML bool, integer, or true/yes/on/1 / false/no/off/0 */
+    CFG_BOOL,   /* TOML bool, 0 or 1, or true/yes/on/1 / false/no/off/0 as text */
     CFG_DATE,   /* YYYY-MM-DD (TOML local date or string) */
-    CFG_URL,    /* http:// or https://, trailing '/' stripped */
+    CFG_URL,    /* http:// or https://, no user:password@, trailing '/' stripped */
     CFG_LIST,   /* TOML array of strings/numbers, or a comma/space separated string */
+    CFG_PATH,   /* a file name: a string only (never a number or boolean) */
+    CFG_INT_LIST, /* CFG_LIST whose every item is an integer */
+    CFG_TZ,     /* an IANA time zone name, checked against the zoneinfo files */
 };
 
 struct config_key {

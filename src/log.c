@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include "buf.h"
+#include "textsafe.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@ static char **secrets;
 static size_t secret_count;
 
 static const char REDACTED[] = "[REDACTED]";
+static const char LOST[] = "(a message was lost: out of memory)";
 
 /* Field names whose values are secrets wherever they appear: in query
  * strings, form bodies, JSON and headers. */
@@ -177,17 +179,29 @@ char *log_redact(const char *s)
     pthread_mutex_lock(&log_lock);
     char *by_value = replace_secrets(s);
     pthread_mutex_unlock(&log_lock);
+    if (!by_value)
+        return NULL;
     struct buf out = BUF_INIT;
     mask_fields(&out, by_value);
     free(by_value);
     return buf_detach(&out);
 }
 
+/* What reaches the terminal: secrets redacted, then control characters
+ * escaped (the message may quote a callback or a server). */
+static char *printable(const char *s)
+{
+    char *redacted = log_redact(s);
+    char *safe = redacted ? text_escaped(redacted) : NULL;
+    free(redacted);
+    return safe;
+}
+
 static void emit(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
     struct buf line = BUF_INIT;
     buf_vaddf(&line, fmt, ap);
-    char *safe = log_redact(line.data);
+    char *safe = printable(line.data);
     buf_free(&line);
     pthread_mutex_lock(&log_lock);
     if (progress_open) {
@@ -195,7 +209,7 @@ static void emit(FILE *f, const char *prefix, const char *fmt, va_list ap)
         fflush(stdout);
         progress_open = false;
     }
-    fprintf(f, "%s%s\n", prefix, safe);
+    fprintf(f, "%s%s\n", prefix, safe ? safe : LOST);
     fflush(f);
     pthread_mutex_unlock(&log_lock);
     free(safe);
@@ -250,14 +264,14 @@ void log_progress(const char *provider, const char *resource, const char *fmt, .
     va_start(ap, fmt);
     buf_vaddf(&line, fmt, ap);
     va_end(ap);
-    char *safe = log_redact(line.data);
+    char *safe = printable(line.data);
     buf_free(&line);
     pthread_mutex_lock(&log_lock);
     if (log_is_tty()) {
-        fprintf(stdout, "\r\033[K%s", safe);
+        fprintf(stdout, "\r\033[K%s", safe ? safe : LOST);
         progress_open = true;
     } else {
-        fprintf(stdout, "%s\n", safe);
+        fprintf(stdout, "%s\n", safe ? safe : LOST);
     }
     fflush(stdout);
     pthread_mutex_unlock(&log_lock);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const struct command commands[] = {
     {"init-db", cmd_init_db, "create or upgrade the database",
@@ -168,6 +169,10 @@ int main(int argc, char **argv)
      * own, so that freeing one returns it (the dynamic threshold would move
      * them into the arenas, where they fragment and the peak only grows). */
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    /* Everything we create (database, its -wal and -shm, lock, temporary
+     * files, exports) holds health data or tokens: private whatever the
+     * umask; the places that create files also ask for 0600 themselves. */
+    umask(077);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
         return EXIT_FAILED;

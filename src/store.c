@@ -163,9 +163,16 @@ static int set_new_page_size(struct store *s, struct hs_error *err)
     return exec_sql(s, sql, err);
 }
 
-struct store *store_open(const char *path, struct hs_error *err)
+static struct store *open_store(const char *path, bool may_create, struct hs_error *err)
 {
-    int created = create_private_file(path, err);
+    int created = 0;
+    if (may_create)
+        created = create_private_file(path, err);
+    else if (access(path, F_OK) != 0)
+        created = hs_error_set(err, HS_ERR_FINAL,
+                               "no database at %s: run `health-sync sync` (or `init-db`)"
+                               " first, or pass --db with the right file",
+                               path);
     if (created < 0)
         return NULL;
     /* No allocation statistics: they take a global mutex on every malloc
@@ -177,7 +184,8 @@ struct store *store_open(const char *path, struct hs_error *err)
         hs_error_set(err, HS_ERR_FINAL, "out of memory");
         return NULL;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | (may_create ? SQLITE_OPEN_CREATE : 0), NULL) !=
         SQLITE_OK) {
         store_db_error(s, err, "cannot open");
         store_close(s);
@@ -198,6 +206,16 @@ struct store *store_open(const char *path, struct hs_error *err)
     }
     s->checkpointer = checkpointer_attach(s->db, path);
     return s;
+}
+
+struct store *store_open(const char *path, struct hs_error *err)
+{
+    return open_store(path, true, err);
+}
+
+struct store *store_open_existing(const char *path, struct hs_error *err)
+{
+    return open_store(path, false, err);
 }
 
 void store_close(struct store *s)
@@ -354,6 +372,46 @@ int store_each_row(struct store *s, const char *sql, const char *const *params, 
     int rc = step_rows(s, st, walk_cells, &w, "query failed", err);
     free(w.cells);
     return rc;
+}
+
+int store_query_columns(struct store *s, const char *sql,
+                        int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
+                        struct hs_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, err, "cannot run a query");
+    int n = sqlite3_column_count(st);
+    struct cell *cells = calloc(n ? (size_t)n : 1, sizeof *cells);
+    if (!cells) {
+        sqlite3_finalize(st);
+        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    }
+    for (int i = 0; i < n; i++)
+        cells[i] = (struct cell){sqlite3_column_name(st, i), SQLITE_NULL, NULL};
+    fn(arg, cells, n);
+    free(cells);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+struct view_walk {
+    int (*fn)(void *arg, const char *name);
+    void *arg;
+};
+
+static int walk_view(void *arg, sqlite3_stmt *row)
+{
+    struct view_walk *w = arg;
+    return w->fn(w->arg, (const char *)sqlite3_column_text(row, 0));
+}
+
+int store_each_view(struct store *s, int (*fn)(void *arg, const char *name), void *arg,
+                    struct hs_error *err)
+{
+    struct view_walk w = {fn, arg};
+    return store_rows(s, "SELECT name FROM sqlite_master WHERE type='view' ORDER BY name", NULL,
+                      0, walk_view, &w, "cannot list the views", err);
 }
 
 bool store_has_view(struct store *s, const char *name)

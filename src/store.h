@@ -57,6 +57,9 @@ struct run_counts {
  * schema applied idempotently, user_version set.  A database whose
  * user_version is newer than ours is refused.  Returns NULL on error. */
 struct store *store_open(const char *path, struct hs_error *err);
+/* The same for a database that must already exist (a command that only
+ * reads must not leave an empty file behind a mistyped name). */
+struct store *store_open_existing(const char *path, struct hs_error *err);
 void store_close(struct store *s);
 const char *store_path(const struct store *s);
 
@@ -145,6 +148,14 @@ struct cell {
 int store_each_row(struct store *s, const char *sql, const char *const *params, int nparams,
                    int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
                    struct hs_error *err);
+/* Calls fn once with the query's column names (texts NULL), without running
+ * it: a header for a result that may have no rows. */
+int store_query_columns(struct store *s, const char *sql,
+                        int (*fn)(void *arg, const struct cell *cells, int ncells), void *arg,
+                        struct hs_error *err);
+/* Calls fn with the name of every view, in name order; non-zero stops. */
+int store_each_view(struct store *s, int (*fn)(void *arg, const char *name), void *arg,
+                    struct hs_error *err);
 /* Whether a view of that name exists. */
 bool store_has_view(struct store *s, const char *name);
 

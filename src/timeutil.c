@@ -1,9 +1,11 @@
 /* timeutil: UTC time parsing and formatting without the C library's
- * locale- and TZ-dependent calls (timegm aside). */
+ * locale- and TZ-dependent calls; local dates come from tzfile.c, which
+ * never touches the environment. */
 #include "timeutil.h"
 
+#include "tzfile.h"
+
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,44 +232,11 @@ int time_parse(const char *s, time_t *out)
     return 0;
 }
 
-/* TZ is process-wide state: serialise the switch. */
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
 int time_local_date(time_t t, const char *tz, char out[TIME_DATE_LEN])
 {
-    if (!tz || !*tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0) {
-        time_format_date(t, out);
-        return 0;
-    }
-    /* Reject names that would make glibc read arbitrary files or fall back to UTC. */
-    if (strstr(tz, "..") || tz[0] == '/')
+    long offset = 0;
+    if (tz && *tz && tz_offset(tz, t, &offset) < 0)
         return -1;
-    char path[512];
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", tz);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    fclose(f);
-    pthread_mutex_lock(&tz_lock);
-    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-    setenv("TZ", tz, 1);
-    tzset();
-    struct tm tm;
-    int rc = localtime_r(&t, &tm) ? 0 : -1;
-    if (old) {
-        setenv("TZ", old, 1);
-        free(old);
-    } else {
-        unsetenv("TZ");
-    }
-    tzset();
-    pthread_mutex_unlock(&tz_lock);
-    if (rc == 0)
-    {
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-                 tm.tm_mday);
-        snprintf(out, TIME_DATE_LEN, "%.10s", tmp);
-    }
-    return rc;
+    time_format_date(t + offset, out);
+    return 0;
 }

@@ -35,7 +35,15 @@ struct node {
     struct toml_value v; /* must stay first: toml_free() frees the value */
     unsigned flags;
     size_t cap; /* allocated items of an array or table */
+    /* A table of more than INDEX_FROM keys also gets a hash index (open
+     * addressing; slot = item position + 1, 0 = empty): without it every
+     * new key is compared with all before it, and 300,000 keys took
+     * minutes to load. */
+    size_t *index;
+    size_t index_cap; /* a power of two, or 0 */
 };
+
+#define INDEX_FROM 16
 
 struct parser {
     const char *p, *end;
@@ -114,6 +122,7 @@ void toml_free(struct toml_value *v)
             toml_free(v->u.table.items[i].value);
         }
         free(v->u.table.items);
+        free(((struct node *)v)->index);
         break;
     default:
         break;
@@ -144,6 +153,48 @@ static int array_push(struct parser *ps, struct toml_value *a, struct toml_value
     return 0;
 }
 
+static size_t key_hash(const char *key)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+/* Records item `pos` of table n in its index (which has room). */
+static void index_put(struct node *n, size_t pos)
+{
+    size_t mask = n->index_cap - 1;
+    size_t slot = key_hash(n->v.u.table.items[pos].key) & mask;
+    while (n->index[slot])
+        slot = (slot + 1) & mask;
+    n->index[slot] = pos + 1;
+}
+
+/* Keeps the index at most half full, building it once the table is big. */
+static int index_update(struct parser *ps, struct node *n)
+{
+    size_t len = n->v.u.table.len;
+    if (len <= INDEX_FROM)
+        return 0;
+    if (len * 2 <= n->index_cap) {
+        index_put(n, len - 1);
+        return 0;
+    }
+    size_t cap = n->index_cap ? n->index_cap * 2 : 64;
+    while (cap < len * 2)
+        cap *= 2;
+    size_t *index = calloc(cap, sizeof *index);
+    if (!index)
+        return fail(ps, "out of memory");
+    free(n->index);
+    n->index = index;
+    n->index_cap = cap;
+    for (size_t i = 0; i < len; i++)
+        index_put(n, i);
+    return 0;
+}
+
 /* Adds key (taken over) -> v to table t; the caller checked it is new. */
 static int table_add(struct parser *ps, struct toml_value *t, char *key, struct toml_value *v)
 {
@@ -153,11 +204,25 @@ static int table_add(struct parser *ps, struct toml_value *t, char *key, struct 
     t->u.table.items[t->u.table.len].key = key;
     t->u.table.items[t->u.table.len].value = v;
     t->u.table.len++;
+    if (index_update(ps, n) < 0) {
+        t->u.table.len--; /* the caller still owns key and v */
+        return -1;
+    }
     return 0;
 }
 
 static struct toml_value *lookup(const struct toml_value *t, const char *key)
 {
+    const struct node *n = (const struct node *)t;
+    if (n->index_cap) {
+        size_t mask = n->index_cap - 1;
+        for (size_t slot = key_hash(key) & mask; n->index[slot]; slot = (slot + 1) & mask) {
+            const struct toml_kv *kv = &t->u.table.items[n->index[slot] - 1];
+            if (strcmp(kv->key, key) == 0)
+                return kv->value;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < t->u.table.len; i++)
         if (strcmp(t->u.table.items[i].key, key) == 0)
             return t->u.table.items[i].value;

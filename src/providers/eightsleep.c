@@ -32,7 +32,7 @@ static const struct config_key eightsleep_keys[] = {
     {"password", CFG_SECRET, NULL, 0, 0, "account password"},
     {"client_id", CFG_STRING, NULL, 0, 0, "client id of the Eight Sleep app"},
     {"client_secret", CFG_SECRET, NULL, 0, 0, "client secret of the Eight Sleep app"},
-    {"timezone", CFG_STRING, "UTC", 0, 0, "IANA zone for trend days (sent as tz)"},
+    {"timezone", CFG_TZ, "UTC", 0, 0, "IANA zone for trend days (sent as tz)"},
     {"auth_url", CFG_URL, "https://auth-api.8slp.net/v1/tokens", 0, 0, "token endpoint"},
     {"client_api_url", CFG_URL, "https://client-api.8slp.net/v1", 0, 0, "API root holding /users"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first night to backfill"},

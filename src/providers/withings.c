@@ -32,7 +32,7 @@ static const struct config_key withings_keys[] = {
     {"redirect_uri", CFG_URL, "http://127.0.0.1:8485/callback", 0, 0, "must match the application"},
     {"scopes", CFG_STRING, "user.metrics,user.activity", 0, 0, "comma-separated OAuth2 scopes"},
     {"overlap_seconds", CFG_INT, "300", 0, 315360000, "seconds re-fetched before the watermark"},
-    {"meastypes", CFG_LIST, NULL, 0, 0, "measure type ids to fetch (unset: every type)"},
+    {"meastypes", CFG_INT_LIST, NULL, 0, 0, "measure type ids to fetch (unset: every type)"},
     {"base_url", CFG_URL, "https://wbsapi.withings.net", 0, 0, "host root holding /measure, /v2/measure, /v2/sleep, /v2/oauth2"},
     {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
     {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},

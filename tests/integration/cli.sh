@@ -33,7 +33,7 @@ check "an unknown command is a usage error" eval 'run 2 frobnicate && has "unkno
 check "an unknown provider is a usage error" eval 'run 2 sync --providers fitbit && has "fitbit"'
 check "a missing --config file is an error naming it" eval 'run 2 --config nope.toml status && has "nope.toml"'
 
-check "init-db without a config uses defaults and creates the db" eval 'run 0 init-db && has "Initialized DB at: ./health.sqlite"'
+check "init-db without a config uses defaults and creates the db" eval 'run 0 init-db && has "Initialized DB at: $tmp/health.sqlite"'
 check "the new database is mode 0600" test "$(stat -c %a health.sqlite)" = 600
 check "init-db is idempotent" run 0 init-db
 check "--db after the command wins" eval 'run 0 --db a.sqlite init-db --db b.sqlite && test -f b.sqlite && ! test -f a.sqlite'
@@ -47,10 +47,10 @@ check "an impossible date is rejected" eval 'run 2 --config bad.toml status && h
 printf '[oura\nenabled = true\n' >bad.toml
 check "a TOML syntax error names the line" eval 'run 2 --config bad.toml status && has "bad.toml" && has "line 1"'
 printf '[hevy]\nenabled = true\ncolour = "blue"\n' >warn.toml
-check "an unknown key is a warning with file:line" eval 'run 0 --config warn.toml --db w.sqlite status && has "warn.toml:3"'
+check "an unknown key is a warning with file:line" eval 'run 0 --config warn.toml --db w.sqlite init-db && has "warn.toml:3"'
 printf '[hevy]\napi_key = "cli-test-SECRET-4242"\n' >secret.toml
 chmod 644 secret.toml
-check "a world-readable config with secrets warns" eval 'run 0 --config secret.toml --db w.sqlite status && has "chmod 600"'
+check "a world-readable config with secrets warns" eval 'run 0 --config secret.toml --db w.sqlite init-db && has "chmod 600"'
 check "...without printing the secret" eval '! grep -q "cli-test-SECRET-4242" out'
 
 # A database written by the Python tool: its schema and rows survive init-db.
@@ -82,7 +82,7 @@ check "a database from a newer schema is refused" eval 'run 1 --db py.sqlite sta
 
 # The example config: valid, every key known, and every key of the code in it.
 cp "$root/health-sync.example.toml" example.toml && chmod 600 example.toml
-check "the example config loads without warnings" eval 'run 0 --config example.toml --db ex.sqlite status && ! grep -q "warning" "$tmp/out"'
+check "the example config loads without warnings" eval 'run 0 --config example.toml --db ex.sqlite init-db && ! grep -q "warning" "$tmp/out"'
 missing=$(grep -ho '^    {"[a-z_]*", CFG_' "$root"/src/config.c "$root"/src/providers/*.c | sed 's/^    {"\([a-z_]*\)".*/\1/' | sort -u |
     while read -r key; do grep -Eq "^#? ?$key = " example.toml || echo "$key"; done)
 check "the example config shows every key the code knows" eval '[ -z "$missing" ] || { echo "# missing: $missing"; false; }'

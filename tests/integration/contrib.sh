@@ -13,6 +13,17 @@ else
 fi
 check "the timer runs the service's sync with a lock timeout" eval 'grep -q "sync --lock-timeout" units/health-sync.service && grep -q "OnCalendar=" units/health-sync.timer'
 check "the cron example runs sync with a lock timeout" grep -q "sync --lock-timeout" "$ROOT/contrib/cron.example"
+# The service and cron start elsewhere than the config's directory: a
+# relative [app].db must still be the one beside the config.
+mkdir -p home/.config/health-sync home/.local/share/health-sync cwd
+printf '[app]\ndb = "./health.sqlite"\n' >home/.config/health-sync/health-sync.toml
+exec_start=$(sed -n 's/^ExecStart=//p' units/health-sync.service | sed "s#%h#$tmp/home#g; s# sync .*# init-db#")
+check "the service's command line, run elsewhere, finds the database beside its config" \
+    eval '(cd cwd && HOME="$tmp/home" $exec_start >/dev/null 2>&1) && [ -s home/.config/health-sync/health.sqlite ] && ! [ -e cwd/health.sqlite ]'
+cron_line=$(grep -v '^#' "$ROOT/contrib/cron.example" | grep health-sync | sed "s#^[0-9* ]*##; s#/usr/local/bin/health-sync#$HS#; s# sync .*# status#")
+check "the cron line, run from \$HOME, reads that same database" \
+    eval '(cd home && HOME="$tmp/home" eval "$cron_line" >/dev/null 2>&1)'
+
 if command -v man >/dev/null; then
     check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init-db auth sync status export; do grep -q "^ *$c" man.txt || exit 1; done'
 else

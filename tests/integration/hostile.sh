@@ -27,6 +27,69 @@ printf '[hevy]\nenabled = true\npage_size = 99\n' >health-sync.toml
 check "an out-of-range value names file, line and key" eval 'run 2 status && has "health-sync.toml:3" && has "page_size"'
 cp good.toml health-sync.toml
 
+# Types are enforced at load, each error FILE:LINE: [section].key: expected ..., got ...
+rows_before=$(sql "SELECT COUNT(*) FROM records")
+bad_config() { # bad_config SECTION KEY VALUE: the good config with one key replaced or added
+    python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+section, key, value = sys.argv[1:]
+text = open("good.toml").read()
+head, sep, rest = text.partition("[%s]\n" % section)
+body, nxt, tail = rest.partition("\n[")
+body = re.sub(r"(?m)^%s = .*\n?" % re.escape(key), "", body)
+body = "%s = %s\n" % (key, value) + body
+open("health-sync.toml", "w").write(head + sep + body + nxt + tail)
+PY
+}
+bad_config app db true
+check "db = true is refused, naming file, line and key (not ignored)" \
+    eval 'run 2 sync && has "health-sync.toml:2: \[app\].db: expected a file name in quotes, got true"'
+bad_config app db 5
+check "db = 5 is refused" eval 'run 2 status && has "\[app\].db: expected a file name in quotes, got 5"'
+check "...and no file named 5 was created" test ! -e 5
+bad_config hevy enabled 2
+check "enabled = 2 is refused (not true)" eval 'run 2 sync && has "\[hevy\].enabled: expected true or false, got 2"'
+bad_config hevy enabled '"yes"'
+check "the Python tool's enabled = \"yes\" still works" run 0 status
+bad_config hevy page_size '"5"'
+check "...and numbers as strings too" run 0 status
+bad_config withings meastypes '"1,abc"'
+check "meastypes = \"1,abc\" is refused at load" \
+    eval 'run 2 sync && has "\[withings\].meastypes: expected a list of integers, got \"1,abc\""'
+bad_config withings meastypes '"1, 4,6"'
+check "...while the comma-separated list of the Python tool works" run 0 status
+bad_config eightsleep timezone '"Mars/Olympus_Mons"'
+check "a bad [eightsleep].timezone is refused when the file is read" \
+    eval 'run 2 sync && has "\[eightsleep\].timezone: expected an IANA time zone"'
+check "...before anything ran or was stored" eq "$(sql "SELECT COUNT(*) FROM records")" "$rows_before"
+bad_config hevy page_size '"lots"'
+check "a config value with control characters is quoted escaped" \
+    eval 'printf "[hevy]\\nenabled = true\\npage_size = \"\\\\u001b[2Jlots\"\\n" >health-sync.toml && run 2 status && has "got \"\\\\x1b\[2Jlots\"" && ! grep -q "$(printf "\033")" "$OUT"'
+printf '[strava]\nenabled = true\npage_size = "lots"\n' >health-sync.toml
+readme_message=$(python3 -c '
+import re, sys
+text = " ".join(open(sys.argv[1]).read().split())
+print(re.search(r"`(health-sync\.toml:\d+: \[strava\]\.page_size: [^`]*)`", text).group(1))' "$ROOT/README.md")
+check "the README's example error is what the program prints" \
+    eval 'run 2 status; grep -qF "error: $tmp/${readme_message/:12:/:3:}" "$OUT"'
+
+# No credentials in URLs: refused at load, the password printed and stored nowhere
+bad_config hevy base_url "\"http://user:hunter2-SECRET-pw@127.0.0.1:${FAKE##*:}\""
+check "a base_url with user:password@ is refused, saying why" \
+    eval 'run 2 sync && has "\[hevy\].base_url: a URL must not hold a user name or password"'
+check "...without printing the password" eval '! grep -q hunter2 "$OUT"'
+check "...or storing it" eq "$(sql "SELECT COUNT(*) FROM sync_runs WHERE error_text LIKE '%hunter2%'")" 0
+run 2 -v sync >/dev/null
+check "...not even with -v" eval '! grep -q hunter2 "$OUT"'
+
+# sync --providers naming nothing is a usage error, not "nothing enabled"
+cp good.toml health-sync.toml
+check "sync --providers with no names is a usage error" \
+    eval 'run 2 sync --providers && has "--providers needs one or more names"'
+check "...also before another option" eval 'run 2 sync --providers --full && has "needs one or more names"'
+check "...and --providers= empty" eval 'run 2 sync --providers= && has "needs one or more names"'
+cp good.toml health-sync.toml
+
 head -c 4096 /dev/urandom >not-a-db.sqlite
 check "a file that is not a database is refused clearly" eval 'run 1 --db not-a-db.sqlite status && has "not-a-db.sqlite"'
 check "...and left as it was" eval '[ "$(stat -c %s not-a-db.sqlite)" = 4096 ]'

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -81,6 +82,48 @@ static void test_reset_unused(void **state)
     buf_free(&b);
 }
 
+/* A failed append is remembered: the pieces after it are refused too, so a
+ * string missing its middle is never handed out as if whole. */
+static void test_failure_is_sticky(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    b.limit = 10;
+    assert_int_equal(buf_adds(&b, "a=1"), 0);
+    assert_false(buf_failed(&b));
+    assert_int_equal(buf_adds(&b, "&b=too-long"), -1);
+    assert_true(buf_failed(&b));
+    assert_int_equal(buf_adds(&b, "&c"), -1); /* would fit, but the middle is missing */
+    assert_int_equal(buf_addf(&b, "%d", 3), -1);
+    assert_int_equal(buf_addc(&b, 'x'), -1);
+    assert_string_equal(b.data, "a=1");
+    assert_null(buf_detach(&b)); /* and cannot be taken as a whole string */
+    assert_false(buf_failed(&b));
+    assert_int_equal(b.limit, 10);
+    assert_int_equal(buf_adds(&b, "fresh"), 0); /* detached: a new buffer */
+    assert_int_equal(buf_adds(&b, "123456"), -1);
+    buf_reset(&b); /* reset forgets the failure with the contents */
+    assert_false(buf_failed(&b));
+    assert_int_equal(buf_adds(&b, "again"), 0);
+    assert_string_equal(b.data, "again");
+    buf_free(&b);
+}
+
+/* buf_grow only asks for room: a refusal is not a failed append (a writer
+ * may then try a shorter piece). */
+static void test_grow_refusal_is_not_sticky(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    b.limit = 4;
+    assert_int_equal(buf_grow(&b, 5), -1);
+    assert_false(buf_failed(&b));
+    assert_int_equal(buf_adds(&b, "abcd"), 0);
+    char *s = buf_detach(&b);
+    assert_string_equal(s, "abcd");
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -88,6 +131,8 @@ int main(void)
         cmocka_unit_test(test_shrink),
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_reset_unused),
+        cmocka_unit_test(test_failure_is_sticky),
+        cmocka_unit_test(test_grow_refusal_is_not_sticky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

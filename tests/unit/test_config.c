@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "toml.h"
 
 static const struct config_key demo_keys[] = {
     {"enabled", CFG_BOOL, "false", 0, 0, "on/off"},
@@ -28,6 +30,8 @@ static const struct config_key demo_keys[] = {
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "a date"},
     {"base_url", CFG_URL, "https://api.example.com/", 0, 0, "a URL"},
     {"scopes", CFG_LIST, "read, write", 0, 0, "a list"},
+    {"types", CFG_INT_LIST, "1,4", 0, 0, "a list of integers"},
+    {"zone", CFG_TZ, "UTC", 0, 0, "a time zone"},
     {NULL},
 };
 
@@ -195,7 +199,7 @@ static void test_values_and_lines(void **state)
                             "overlap = 0\n"
                             "start_date = 2024-02-29\n"
                             "base_url = \"http://127.0.0.1:8080/v1///\"\n"
-                            "scopes = [\"a\", 5, true, \" b \", \"\"]\n");
+                            "scopes = [\"a\", 5, \" b \", \"\"]\n");
     assert_true(config_file_found(c));
     assert_string_equal(config_str(c, "app", "db"), "~/data/health.sqlite");
     assert_true(config_bool(c, "demo", "enabled"));
@@ -206,7 +210,7 @@ static void test_values_and_lines(void **state)
     assert_true(config_is_set(c, "demo", "overlap"));
     expect_str(c, "start_date", "2024-02-29");
     expect_str(c, "base_url", "http://127.0.0.1:8080/v1");
-    /* Booleans dropped, numbers stringified, items trimmed, empty ones gone. */
+    /* Numbers stringified, items trimmed, empty ones gone. */
     expect_list(c, "scopes", (const char *const[]){"a", "5", "b"}, 3);
 
     assert_int_equal(config_line(c, "app", "db"), 3);
@@ -248,45 +252,77 @@ static void test_python_compatible_coercions(void **state)
         if (config_bool(c, "demo", "enabled"))
             fail_msg("\"%s\" should be false", no[i]);
     }
-    /* TOML integers: non-zero is true. */
+    /* TOML integers 1 and 0 (only those: 2 is no boolean). */
     c = load("[demo]\nenabled = 1\n");
     assert_true(config_bool(c, "demo", "enabled"));
     c = load("[demo]\nenabled = 0\n");
     assert_false(config_bool(c, "demo", "enabled"));
-    c = load("[demo]\nenabled = -3\n");
-    assert_true(config_bool(c, "demo", "enabled"));
+    /* Lists of integers as an array, digits in strings, or one string. */
+    c = load("[demo]\ntypes = [1, \"6\", 88]\n");
+    expect_list(c, "types", (const char *const[]){"1", "6", "88"}, 3);
+    c = load("[demo]\ntypes = \"1, 9,10\"\n");
+    expect_list(c, "types", (const char *const[]){"1", "9", "10"}, 3);
+    c = load("[demo]\nzone = \"Europe/Lisbon\"\n");
+    expect_str(c, "zone", "Europe/Lisbon");
 }
 
 static void test_empty_string_means_default(void **state)
 {
     (void)state;
-    /* Seed: `_get_str(d, key) or default` - an empty or blank string, or a
-     * bool given for a string key, is unset and the default applies. */
+    /* Seed: `_get_str(d, key) or default` - an empty or blank string is
+     * unset and the default applies. */
     struct config *c = load("[demo]\nname = \"   \"\nnote = \"\"\n");
     expect_str(c, "name", "default-name");
     assert_null(config_str(c, "demo", "note"));
-    c = load("[demo]\nname = true\n");
-    expect_str(c, "name", "default-name");
 }
 
 static void test_type_and_range_errors(void **state)
 {
     (void)state;
-    expect_error("[demo]\npage_size = 11\n", 2, "page_size", "out of range");
-    expect_error("[demo]\n\npage_size = \"0\"\n", 3, "page_size", "out of range");
-    expect_error("[demo]\npage_size = \"abc\"\n", 2, "page_size", "integer");
-    expect_error("[demo]\npage_size = \"7x\"\n", 2, "page_size", "integer");
-    expect_error("[demo]\npage_size = 1.5\n", 2, "page_size", "integer");
-    expect_error("[demo]\npage_size = true\n", 2, "page_size", "integer");
-    expect_error("[demo]\nenabled = \"maybe\"\n", 2, "enabled", "true or false");
-    expect_error("[demo]\nenabled = 2024-01-01\n", 2, "enabled", "wrong type");
-    expect_error("[demo]\nstart_date = \"2024-02-30\"\n", 2, "start_date", "date");
-    expect_error("[demo]\nstart_date = 20240101\n", 2, "start_date", "date");
-    expect_error("[demo]\nbase_url = \"ftp://example.com\"\n", 2, "base_url", "http");
+    /* Every message: FILE:LINE: [section].key: expected ..., got ... */
+    expect_error("[demo]\npage_size = 11\n", 2, "[demo].page_size",
+                 "expected an integer from 1 to 10, got 11");
+    expect_error("[demo]\n\npage_size = \"0\"\n", 3, "page_size",
+                 "expected an integer from 1 to 10, got \"0\"");
+    expect_error("[demo]\npage_size = \"lots\"\n", 2, "page_size",
+                 "expected an integer from 1 to 10, got \"lots\"");
+    expect_error("[demo]\npage_size = \"7x\"\n", 2, "page_size", "got \"7x\"");
+    expect_error("[demo]\npage_size = 1.5\n", 2, "page_size", "got 1.5");
+    expect_error("[demo]\npage_size = true\n", 2, "page_size", "got true");
+    expect_error("[demo]\noverlap = [1]\n", 2, "overlap", "expected an integer, got a list");
+    expect_error("[demo]\nenabled = \"maybe\"\n", 2, "[demo].enabled",
+                 "expected true or false, got \"maybe\"");
+    expect_error("[demo]\nenabled = 2\n", 2, "enabled", "expected true or false, got 2");
+    expect_error("[demo]\nenabled = -3\n", 2, "enabled", "got -3");
+    expect_error("[demo]\nenabled = 2024-01-01\n", 2, "enabled", "got 2024-01-01");
+    expect_error("[demo]\nstart_date = \"2024-02-30\"\n", 2, "start_date",
+                 "expected a date YYYY-MM-DD, got \"2024-02-30\"");
+    expect_error("[demo]\nstart_date = 20240101\n", 2, "start_date", "got 20240101");
+    expect_error("[demo]\nbase_url = \"ftp://example.com\"\n", 2, "base_url",
+                 "expected an http:// or https:// URL, got \"ftp://example.com\"");
     expect_error("[demo]\nbase_url = \"example.com\"\n", 2, "base_url", "http");
-    expect_error("[demo]\nscopes = [[\"a\"]]\n", 2, "scopes", "list");
-    expect_error("[demo]\nname = [\"a\"]\n", 2, "name", "wrong type");
-    expect_error("[app]\nmax_concurrency = 0\n", 2, "max_concurrency", "out of range");
+    expect_error("[demo]\nscopes = [[\"a\"]]\n", 2, "scopes", "expected a list of strings");
+    expect_error("[demo]\nscopes = [\"a\", true]\n", 2, "scopes", "got a list");
+    expect_error("[demo]\nname = [\"a\"]\n", 2, "name", "expected a string, got a list");
+    expect_error("[demo]\nname = true\n", 2, "name", "expected a string, got true");
+    expect_error("[demo]\nname = 1.5\n", 2, "name", "got 1.5");
+    expect_error("[app]\nmax_concurrency = 0\n", 2, "[app].max_concurrency",
+                 "expected an integer from 1 to 64, got 0");
+    /* A file name is text: neither a boolean (ignored) nor a number (a file "5"). */
+    expect_error("[app]\ndb = true\n", 2, "[app].db", "expected a file name in quotes, got true");
+    expect_error("[app]\ndb = 5\n", 2, "[app].db", "got 5");
+    /* Withings' meastypes: each item an integer. */
+    expect_error("[demo]\ntypes = \"1,abc\"\n", 2, "types",
+                 "expected a list of integers, got \"1,abc\"");
+    expect_error("[demo]\ntypes = [1, \"x\"]\n", 2, "types", "expected a list of integers");
+    expect_error("[demo]\ntypes = [1, 2.5]\n", 2, "types", "expected a list of integers");
+    /* Time zones are checked when the file is read, not mid-sync. */
+    expect_error("[demo]\nzone = \"Mars/Olympus_Mons\"\n", 2, "[demo].zone",
+                 "expected an IANA time zone");
+    expect_error("[demo]\nzone = \"../../etc/passwd\"\n", 2, "zone", "time zone");
+    expect_error("[demo]\nzone = 3\n", 2, "zone", "time zone");
+    /* What the file held is quoted with its control characters escaped. */
+    expect_error("[demo]\npage_size = \"\\u001b[2J\"\n", 2, "page_size", "got \"\\x1b[2J\"");
 
     /* Malformed TOML names the file. */
     write_config("[demo\n", 0600);
@@ -338,6 +374,68 @@ static void test_secrets_are_redacted(void **state)
     log_clear_secrets();
 }
 
+/* A secret of the wrong type is refused without being repeated. */
+static void test_secret_never_echoed(void **state)
+{
+    (void)state;
+    expect_error("[demo]\napi_key = true\n", 2, "api_key", "expected a string");
+    expect_error("[demo]\napi_key = [\"hv-SECRET-77\"]\n", 2, "api_key", "got a list");
+    write_config("[demo]\napi_key = 3.14159\n", 0600);
+    struct hs_error err = HS_ERROR_INIT;
+    assert_null(keep(config_load(path, true, sections, &err)));
+    assert_null(strstr(err.msg, "3.14"));
+}
+
+/* A URL holding user:password@ is refused, saying why, without the password. */
+static void test_url_credentials_refused(void **state)
+{
+    (void)state;
+    write_config("[demo]\nbase_url = \"http://user:hunter2-SECRET@127.0.0.1:9/v1\"\n", 0600);
+    struct hs_error err = HS_ERROR_INIT;
+    assert_null(keep(config_load(path, true, sections, &err)));
+    assert_int_equal(err.kind, HS_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, ":2: [demo].base_url:"));
+    assert_non_null(strstr(err.msg, "user name or password"));
+    assert_null(strstr(err.msg, "hunter2"));
+    /* An @ in the path or query is no credential. */
+    load("[demo]\nbase_url = \"https://example.com/users/@me?x=a@b\"\n");
+}
+
+/* 300,000 keys in one table and 300,000 tables load (linear in the keys:
+ * each new key was compared with every one before it). */
+static void test_many_keys_load(void **state)
+{
+    (void)state;
+    struct buf text = BUF_INIT;
+    buf_adds(&text, "[demo]\nenabled = true\n[bulk]\n");
+    for (int i = 0; i < 300000; i++)
+        buf_addf(&text, "k%d = %d\n", i, i);
+    for (int i = 0; i < 300000; i++)
+        buf_addf(&text, "[t%d]\n", i);
+    assert_false(buf_failed(&text));
+    char why[256];
+    struct toml_value *root = toml_parse(text.data, text.len, why, sizeof why);
+    buf_free(&text);
+    assert_non_null(root);
+    const struct toml_value *bulk = toml_get(root, "bulk");
+    assert_non_null(bulk);
+    assert_int_equal(bulk->u.table.len, 300000);
+    assert_int_equal(toml_get(bulk, "k299999")->u.i, 299999);
+    assert_int_equal(toml_get(bulk, "k0")->u.i, 0);
+    assert_null(toml_get(bulk, "k300000"));
+    assert_non_null(toml_get(root, "t123456"));
+    assert_int_equal(root->u.table.len, 300002);
+    toml_free(root);
+    /* A duplicate among many is still found. */
+    struct buf dup = BUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        buf_addf(&dup, "k%d = 1\n", i);
+    buf_adds(&dup, "k500 = 2\n");
+    assert_null(toml_parse(dup.data, dup.len, why, sizeof why));
+    assert_non_null(strstr(why, "duplicate key 'k500'"));
+    buf_free(&dup);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +447,9 @@ int main(void)
         cmocka_unit_test(test_type_and_range_errors),
         cmocka_unit_test(test_unknown_key_is_a_warning),
         cmocka_unit_test(test_secrets_are_redacted),
+        cmocka_unit_test(test_secret_never_echoed),
+        cmocka_unit_test(test_url_credentials_refused),
+        cmocka_unit_test(test_many_keys_load),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "timeutil.h"
+#include "tzfile.h"
 
 /* Expected epochs: python3 -c 'from datetime import datetime;
  *   print(int(datetime.fromisoformat("2024-02-29T12:34:56+00:00").timestamp()))' */
@@ -235,13 +236,81 @@ static void test_now_pinned(void **state)
     assert_true(now >= before && now <= after);
 }
 
+/* The offsets read from the zoneinfo files agree with the C library's
+ * (asked through TZ, which only this single-threaded test may touch) from
+ * 1901 to 2200: the listed transitions, the time before the first one, and
+ * the POSIX rule after the last (southern zones, negative summer time,
+ * half hours and 24:00 rules included). */
+static void test_offsets_match_the_c_library(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {
+        "Europe/Lisbon", "America/Los_Angeles", "Australia/Sydney", "Asia/Tokyo",
+        "America/Sao_Paulo", "Pacific/Chatham", "Asia/Kolkata", "America/St_Johns",
+        "Europe/Dublin", "Antarctica/Troll", "America/Godthab", "Asia/Jerusalem",
+        "Pacific/Apia", "Africa/Casablanca", "America/Santiago", "Europe/Moscow", NULL,
+    };
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    for (const char *const *z = zones; *z; z++) {
+        setenv("TZ", *z, 1);
+        tzset();
+        int mismatches = 0;
+        /* Every 7 days and 1h17m: lands on all hours and weekdays. */
+        for (long long t = -2147483648LL; t < 7258118400LL && mismatches < 3;
+             t += 7 * 86400 + 4620) {
+            time_t tt = (time_t)t;
+            struct tm tm;
+            long ours;
+            assert_non_null(localtime_r(&tt, &tm));
+            assert_int_equal(tz_offset(*z, tt, &ours), 0);
+            if (ours != tm.tm_gmtoff) {
+                print_error("%s at %lld: %ld, the C library says %ld\n", *z, t, ours,
+                            (long)tm.tm_gmtoff);
+                mismatches++;
+            }
+        }
+        assert_int_equal(mismatches, 0);
+    }
+    if (saved) {
+        setenv("TZ", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
+    assert_true(tz_is_valid("Europe/Lisbon"));
+    assert_true(tz_is_valid("UTC"));
+    assert_false(tz_is_valid("Europe/Lisbo"));
+    assert_false(tz_is_valid("Europe"));        /* a directory */
+    assert_false(tz_is_valid("zone.tab"));      /* a file that is not TZif */
+    assert_false(tz_is_valid("../zoneinfo/UTC"));
+    assert_false(tz_is_valid(""));
+}
+
+/* Local dates never touch TZ: the environment is the same object before
+ * and after (a setenv would reallocate it under threads reading it). */
+static void test_local_date_leaves_the_environment_alone(void **state)
+{
+    (void)state;
+    unsetenv("TZ");
+    extern char **environ;
+    char **before = environ;
+    char out[TIME_DATE_LEN];
+    assert_int_equal(time_local_date(1719817200LL, "America/Los_Angeles", out), 0);
+    assert_string_equal(out, "2024-07-01");
+    assert_ptr_equal(environ, before);
+    assert_null(getenv("TZ"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_epoch),   cmocka_unit_test(test_parse_dates_and_iso),
         cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_parse_date_only),
         cmocka_unit_test(test_format),        cmocka_unit_test(test_civil_days),
-        cmocka_unit_test(test_local_date),    cmocka_unit_test(test_now_pinned),
+        cmocka_unit_test(test_local_date),
+        cmocka_unit_test(test_offsets_match_the_c_library),
+        cmocka_unit_test(test_local_date_leaves_the_environment_alone),    cmocka_unit_test(test_now_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "toml.h"
@@ -265,10 +268,57 @@ static void test_empty_and_unterminated(void **state)
     toml_free(root);
 }
 
+/* Key comparisons, counted: this test program's strcmp stands in for the C
+ * library's (the parser is linked into it statically), so the count is
+ * exact and independent of the machine's speed. */
+static unsigned long long strcmp_calls;
+
+int strcmp(const char *a, const char *b)
+{
+    strcmp_calls++;
+    const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+    while (*p && *p == *q)
+        p++, q++;
+    return *p - *q;
+}
+
+static unsigned long long comparisons_for(int keys, bool as_tables)
+{
+    char *text = malloc((size_t)keys * 24 + 16);
+    assert_non_null(text);
+    size_t len = 0;
+    for (int i = 0; i < keys; i++)
+        len += (size_t)snprintf(text + len, 24, as_tables ? "[t%d]\n" : "k%d = 1\n", i);
+    strcmp_calls = 0;
+    char why[128];
+    struct toml_value *root = toml_parse(text, len, why, sizeof why);
+    unsigned long long calls = strcmp_calls;
+    assert_non_null(root);
+    toml_free(root);
+    free(text);
+    return calls;
+}
+
+/* Loading is linear: adding a key costs a few comparisons, not one per key
+ * already there (300,000 keys took minutes).  Quadratic would be ~n/2 per
+ * key: 10,000 for 20,000 keys. */
+static void test_linear_in_keys(void **state)
+{
+    (void)state;
+    for (int tables = 0; tables < 2; tables++) {
+        unsigned long long small = comparisons_for(20000, tables);
+        unsigned long long big = comparisons_for(40000, tables);
+        if (small > 4 * 20000ULL || big > 4 * 40000ULL)
+            fail_msg("%s: %llu comparisons for 20,000 keys, %llu for 40,000", tables ? "tables" : "keys",
+                     small, big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars_and_lines),
+        cmocka_unit_test(test_linear_in_keys),
         cmocka_unit_test(test_nested_tables),
         cmocka_unit_test(test_implicit_table_line),
         cmocka_unit_test(test_array_of_tables),
