@@ -1,4 +1,4 @@
-/* http: libcurl underneath, the retry policy of spec §3 on top. */
+/* http: libcurl underneath, the retry policy of docs/providers.md on top. */
 #include "http.h"
 
 #include "interrupt.h"

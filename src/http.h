@@ -3,7 +3,8 @@
  * libcurl underneath: one easy handle per client (connection reuse), a
  * process-wide share of DNS, TLS sessions and connections, compression,
  * HTTP/2 where offered, timeouts, a response size cap.  The retry policy of
- * spec §3: 429 honouring Retry-After, 5xx and network errors with bounded
+ * docs/providers.md ("Requests and retries"): 429 honouring Retry-After, 5xx
+ * and network errors with bounded
  * exponential backoff and jitter, no retry of other 4xx.  With -v every
  * request is logged with its secrets redacted. */
 #ifndef HS_HTTP_H

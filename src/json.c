@@ -1,4 +1,4 @@
-/* json: Python-compatible serialisation, the spec's first()/str() rules and
+/* json: Python-compatible serialisation, the first()/str() rules and
  * the canonical hash.  Bytes must match what the Python tool stored. */
 #include "json.h"
 

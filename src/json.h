@@ -1,7 +1,7 @@
 /* json: jansson helpers shared by the providers.
  *
- * The "first/str/canonical/hash" rules are the spec's (providers.md,
- * Conventions): they must produce byte-for-byte what the Python tool stored. */
+ * The first/str/canonical/hash rules are those of docs/providers.md
+ * ("Records"): they must produce byte for byte what the Python tool stored. */
 #ifndef HS_JSON_H
 #define HS_JSON_H
 
@@ -26,8 +26,8 @@ int json_str(const json_t *v, struct buf *out);
 char *json_strdup(const json_t *v);
 
 /* Python's json.dumps(v, separators=(",", ":"), ensure_ascii=True), with
- * sort_keys as given: the seed's payload_json (keys in received order, so
- * decode with JSON_PRESERVE_ORDER) and the spec's canonical JSON (sorted). */
+ * sort_keys as given: the Python tool's payload_json (keys in received order,
+ * so decode with JSON_PRESERVE_ORDER) and the canonical JSON (sorted). */
 int json_dump_python(const json_t *v, bool sort_keys, struct buf *out);
 
 /* Lowercase hex SHA-256 of the canonical (sorted) JSON; out has room for 65 bytes. */

@@ -22,7 +22,7 @@ void oauth_callback_clear(struct oauth_callback *cb);
 /* 16 random bytes (OpenSSL RAND_bytes), base64url without padding; caller frees. */
 char *oauth_random_state(void);
 
-/* Parses one pasted line by the rules of spec §4.  Returns 1 with *out filled,
+/* Parses one pasted line (the rules: docs/providers.md, "Signing in").  Returns 1 with *out filled,
  * 0 when the line is empty (ignore it), -1 when it is rejected (why says
  * why; keep waiting). */
 int oauth_parse_paste(const char *line, struct oauth_callback *out, char *why, size_t whylen);
@@ -69,7 +69,8 @@ int oauth_token_from_json(const char *provider, const json_t *reply, bool expire
                           const char *previous_refresh, time_t now, struct token *out,
                           struct hs_error *err);
 
-/* Spec §4: a token without refresh_token or expires_at is used as is; else it
+/* docs/providers.md, "Tokens": a token without refresh_token or expires_at is
+ * used as is; else it
  * needs a refresh when it expires within 60 s or expires_at is unparseable. */
 bool oauth_token_needs_refresh(const struct token *t, time_t now);
 

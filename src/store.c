@@ -49,7 +49,7 @@ static const char schema_sql[] =
 /* The page cache of the one connection, in KiB (negative: SQLite's unit for
  * KiB).  A backfill touches the few pages on the insert paths of four
  * B-trees; SQLite's default of 2000 KiB held nothing a 500 KiB cache did
- * not (same CPU and wall time for Oura alone; peak RSS 1-3 MB lower). */
+ * not, and cost memory (docs/performance.md). */
 #define WRITER_CACHE_KIB "-500"
 
 int store_db_error(struct store *s, struct hs_error *err, const char *what)

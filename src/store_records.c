@@ -25,10 +25,8 @@ static const char *const stmt_sql[ST_COUNT] = {
  * B-tree cursors open from one row to the next inside a statement, so rows
  * that arrive in key order at the end of an index skip the search from the
  * root, and the per-statement work (opening the cursors, the first seek of
- * each) is paid once per batch.  A statement per row costs about twice the
- * CPU; 256 rows cost 8% less than 64 for heart rate that lands in the middle
- * of the indexes (other resources sort after it).  A batch is cut into the
- * largest of these sizes that fit. */
+ * each) is paid once per batch (the sizes were measured: docs/performance.md).
+ * A batch is cut into the largest of these sizes that fit. */
 static const size_t upsert_batch_sizes[N_UPSERT_SIZES] = {256, 16, 1};
 #define UPSERT_COLUMNS 8
 

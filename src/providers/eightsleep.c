@@ -1,5 +1,5 @@
-/* Eight Sleep: the unofficial client API the mobile app uses (spec §5.5,
- * §6 #13, §8).
+/* Eight Sleep: the unofficial client API the mobile app uses (endpoints, ids
+ * and quirks: docs/providers.md, "Eight Sleep").
  *
  * Auth is a password grant at auth_url; the token lives about 20 hours and is
  * never refreshed with a refresh token: a new login replaces it, on expiry or
@@ -431,7 +431,7 @@ static int sync_users_me(struct task *t, struct hs_error *err)
     if (rc == 0)
         rc = collect_device_ids(a, json_object_get(user, "devices"), url.data, err);
     if (rc == 0) {
-        /* Real replies carry `userId`; the seed read only `id` (§6 #13). */
+        /* Real replies carry `userId`; the Python tool read only `id`. */
         json_t *id = JSON_FIRST(user, "userId", "id");
         a->me_id = id ? json_strdup(id) : NULL;
         if (!a->me_id)
@@ -535,7 +535,7 @@ static int device_done(struct task *t, size_t job, void *arg, struct hs_error *e
     return task_commit(t, NULL, NULL, err);
 }
 
-/* Every device of the account (the seed read only the first, §6 #13). */
+/* Every device of the account (the Python tool read only the first). */
 static int sync_devices(struct task *t, struct hs_error *err)
 {
     struct account *a = account_of(t->run);
@@ -755,7 +755,7 @@ static int sync_trends(struct task *t, struct hs_error *err)
         return hs_error_set(err, HS_ERR_CONFIG, "unknown time zone '%s' in [eightsleep].timezone",
                             tz);
     /* The night that ends today local time is filed under today; the day
-     * after is asked for too, as the seed's UTC `to` lagged east of UTC. */
+     * after is asked for too, as the Python tool's UTC `to` lagged east of UTC. */
     date_add_days(p.today, 1, to);
     trends_from(t, from);
     if (strcmp(from, to) > 0)

@@ -1,4 +1,4 @@
-/* Oura Cloud API v2 (spec §5.1, §6 #5 #6, §8).
+/* Oura Cloud API v2 (endpoints, ids and quirks: docs/providers.md, "Oura").
  *
  * Auth: OAuth2 authorization code with HTTP Basic client authentication.
  * Refresh tokens rotate and are single use, so every token reply is stored
@@ -44,8 +44,8 @@
 /* Heart-rate windows asked at once.  Theirs are the big replies (a month of
  * samples, about 600 KB) and a listing parses one reply at a time: more in
  * flight than this only park whole replies in memory until their turn, and
- * six keep the parse and the writer fed even at 200 ms a request (peak RSS
- * 0.5-1.5 MB lower than at 12, wall time the same). */
+ * six keep the parse and the writer fed even at a real latency (measured in
+ * docs/performance.md). */
 #define HEARTRATE_AHEAD 6
 
 static const struct config_key oura_keys[] = {
@@ -69,8 +69,8 @@ static const struct config_key oura_keys[] = {
     {"token_url", CFG_URL, "https://moi.ouraring.com/oauth/v2/ext/oauth-token", 0, 0,
      "OAuth2 token endpoint"},
     /* Oura limits requests per 5 minutes, not at once; a backfill's ~500
-     * requests are slot-bound at a real latency (at 200 ms a request, 16 in
-     * flight took 7.3-7.5 s instead of 9.1-9.7 s at 12). */
+     * requests are slot-bound at a real latency, so more in flight is
+     * faster (docs/performance.md). */
     {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests to this provider"},
     {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
@@ -161,7 +161,8 @@ static json_t *fetch_openid_configuration(struct provider_run *r, const char *do
 }
 
 /* The callback's issuer (`iss`): its /.well-known/openid-configuration,
- * then its parent's when the issuer ends in /oauth-anonymous. */
+ * then its parent's when the issuer ends in /oauth-anonymous
+ * (docs/providers.md, "Oura"). */
 static json_t *discover_token_endpoint(struct provider_run *r, const struct oauth_callback *cb)
 {
     const char *iss = cb->iss;
@@ -295,7 +296,8 @@ static char *document_id(const json_t *doc)
     return json_hash(doc, hash) == 0 ? strdup(hash) : NULL;
 }
 
-/* Stores one document by the §5.1 table; a sleep of type "deleted" is
+/* Stores one document by the rules of docs/providers.md ("Oura"); a sleep of
+ * type "deleted" is
  * deleted here. */
 static int put_document(struct task *t, json_t *doc, void *unused, struct hs_error *err)
 {
@@ -481,7 +483,7 @@ static time_t full_pass_start(struct task *t)
 
 /* First day to ask: the watermark's day minus overlap_days; in a full pass
  * the window a killed pass stopped at (cursor "window:<day>"), else the full
- * pass start.  The watermark may be a date (the seed's) or ISO. */
+ * pass start.  The watermark may be a date (the Python tool's) or ISO. */
 static time_t date_window_start(struct task *t)
 {
     time_t at;
@@ -548,7 +550,7 @@ static void free_windows(struct date_windows *w)
 static int sync_by_date(struct task *t, struct hs_error *err)
 {
     time_t today = midnight(t->run->now);
-    /* §6 #5: a night is filed under the day it ends, so ask one day ahead. */
+    /* A night is filed under the day it ends, so ask one day ahead. */
     time_t last = today + (strcmp(t->resource->name, "sleep") ? 0 : DAY);
     time_t start = date_window_start(t);
     if (start > last) {

@@ -234,7 +234,8 @@ static int plan_window(struct task *t, struct window *w, struct hs_error *err)
     time_t old;
     bool have_old = t->state.watermark && time_parse(t->state.watermark, &old) == 0;
     /* Without a watermark the start_date anchor stands in for it, so an
-     * empty first run never jumps to "now" (spec §6 #7). */
+     * empty first run never jumps to "now", hiding older activities uploaded
+     * later (the Python tool did). */
     w->latest = have_old ? old : anchor;
     if (t->full || !have_old) {
         w->after = anchor;
@@ -299,7 +300,7 @@ static int list_activities(struct task *t, struct window *w, bool *complete, str
         buf_free(&url);
         if (rc < 0)
             return -1;
-        if (!json_is_array(items)) { /* the seed's end of listing; too odd to sweep after */
+        if (!json_is_array(items)) { /* the Python tool's end of listing; too odd to sweep after */
             json_decref(items);
             return 0;
         }

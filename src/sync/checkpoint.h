@@ -2,8 +2,8 @@
  * of its own, so that the one writer never waits for a checkpoint's fsyncs.
  *
  * SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000
- * WAL frames, on the committing thread; in a backfill that is a stall of
- * tens of milliseconds every few pages.  Once attached, a commit past that
+ * WAL frames, on the committing thread, with its fsyncs: in a backfill the
+ * writer stalls every few pages.  Once attached, a commit past that
  * point only wakes the checkpointer, which runs a passive checkpoint on a
  * second connection while the writer goes on.  Should the log still reach
  * the cap (the checkpointer cannot keep up), the writer checkpoints itself,

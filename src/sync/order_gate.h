@@ -7,10 +7,11 @@
  * their keys (oura, heartrate, time) sort before Strava's, Withings' and
  * several Oura resources'.  So while such a listing runs, a commit of a
  * resource that sorts after it waits for it to end: the samples then land
- * at the right edge of the indexes (twice the rate, measured by
- * bench-floor), and the waiting resources commit right after.  Their
- * listings go on meanwhile, their pages set aside on disk (commit.c, spill.h),
- * so holding back costs them no time however slow the replies. */
+ * at the right edge of the indexes (docs/performance.md has the gain), and
+ * the waiting resources commit right after.  Their listings go on
+ * meanwhile, their pages set aside on disk (commit.c, spill.h), so holding
+ * back costs them no time however slow the replies.  Why: docs/design.md,
+ * "The commit path". */
 #ifndef HS_ORDER_GATE_H
 #define HS_ORDER_GATE_H
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Oura against the fake: OAuth with issuer discovery, a backfill that skips
-# empty years, rows equal to the fake's documents (by the §5.1 rules), a
+# empty years, rows equal to the fake's documents (by the rules of docs/providers.md), a
 # minimal second sync, edits/deletions inside the overlap window and with
 # --full, token refresh (single-use refresh tokens), bad credentials, 429/5xx,
 # a crash and resume, a personal access token, a missing scope.
@@ -29,7 +29,7 @@ payload() { sql "SELECT payload_json FROM records WHERE resource='$1' AND start_
 
 # check.py DB: every collection in the database equals what the fake serves
 # (asked with the PAT), record ids, times and payloads computed independently
-# by the spec's rules; prints the first difference.
+# by the rules of docs/providers.md; prints the first difference.
 cat >"$tmp/check.py" <<'PY'
 import datetime, hashlib, json, sqlite3, sys, urllib.request
 fake, db, pat, skip = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
@@ -130,9 +130,9 @@ hr_windows=$(grep -c 'heartrate?start_datetime=[^ ]*Z ->' "$OUT")
 hr_pages=$(grep -c 'heartrate?start_datetime=[^ ]* ->' "$OUT")
 check "  ... the later windows are shorter than 30 days ($hr_windows windows)" eval '[ "$hr_windows" -gt 13 ]'
 check "  ... and mostly one page each ($hr_pages requests)" eval '[ "$hr_pages" -lt $((hr_windows * 3 / 2)) ]'
-check "a sleep row by the spec" eq "$(sql "SELECT start_time IS NOT NULL AND end_time IS NULL AND
+check "a sleep row by the rules" eq "$(sql "SELECT start_time IS NOT NULL AND end_time IS NULL AND
     source_updated_at IS NULL FROM records WHERE resource='sleep' LIMIT 1")" 1
-check "a workout row by the spec" eq "$(sql "SELECT start_time = substr(payload_json, instr(payload_json, '\"day\":\"') + 7, 10)
+check "a workout row by the rules" eq "$(sql "SELECT start_time = substr(payload_json, instr(payload_json, '\"day\":\"') + 7, 10)
     AND end_time LIKE '%T%+02:00' FROM records WHERE resource='workout' LIMIT 1")" 1
 check "date watermark is today" eq "$(sql "SELECT watermark FROM sync_state WHERE resource='daily_sleep'")" "$TODAY"
 check "non-ASCII tag text stored intact" \
@@ -148,7 +148,7 @@ check "  ... one request per collection" eq "$(requests oura)" 18
 check "  ... changes nothing" hasnt ' [1-9][0-9]* \(new\|updated\|deleted\)'
 check "  ... heart rate asked from the last stored sample minus a day" has "heartrate?start_datetime=$(day_before "$last_hr")&"
 check "  ... date collections asked from the watermark minus overlap_days" has "daily_sleep?start_date=$(day -7)&end_date=$TODAY"
-check "  ... sleep asked through tomorrow (§6 #5)" has "/sleep?start_date=$(day -7)&end_date=$(day +1)"
+check "  ... sleep asked through tomorrow (filed under the wake-up day)" has "/sleep?start_date=$(day -7)&end_date=$(day +1)"
 
 # ---- upstream changes inside the overlap window: a plain sync sees them
 old_ds=$(payload daily_sleep "$(day -2)")

@@ -1,5 +1,5 @@
 /* Unit tests of the pure parts of http (no network): the retry policy of
- * spec §3, percent-encoding, URL/form building, header lookup and the
+ * docs/providers.md, percent-encoding, URL/form building, header lookup and the
  * redaction of secret query values. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Unit tests of json: Python truthiness, first()/str(), json.dumps-compatible
- * serialisation, float repr and the canonical hash (spec, Conventions). */
+ * serialisation, float repr and the canonical hash (docs/providers.md, "Records"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,7 +75,7 @@ static void test_first(void **state)
 {
     (void)state;
     json_t *o = parse("{\"id\":0,\"day\":\"\",\"timestamp\":\"2024-01-02\",\"start_time\":\"x\"}");
-    /* An id of 0 and an empty day are skipped, as in the seed. */
+    /* An id of 0 and an empty day are skipped, as the Python tool did. */
     json_t *v = JSON_FIRST(o, "id", "day", "timestamp", "start_time");
     assert_non_null(v);
     assert_string_equal(json_string_value(v), "2024-01-02");

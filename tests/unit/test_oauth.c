@@ -1,4 +1,4 @@
-/* Unit tests of oauth's pure parts (spec §4): the random state, what people
+/* Unit tests of oauth's pure parts (docs/providers.md, "Signing in"): the random state, what people
  * paste, callback queries, redirect URIs and token bookkeeping. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of store: the SQLite database of spec §2 in a temporary
+/* Unit tests of store: the SQLite database (README, "The database") in a temporary
  * directory, with the clock pinned by HEALTH_SYNC_NOW. */
 #include <setjmp.h>
 #include <stdarg.h>
