@@ -97,6 +97,9 @@ struct account {
     struct strlist devices; /* user.devices */
     struct strlist users;   /* sorted: me, and everyone on the devices */
     bool me_ok, devices_ok; /* those two resources succeeded in this run */
+    /* The earliest createdAt of the users' profiles (0: unknown): no night
+     * predates the account, so a backfill's trends start there. */
+    time_t created;
 };
 
 static struct account *account_of(struct provider_run *run)
@@ -565,13 +568,37 @@ static int sync_devices(struct task *t, struct hs_error *err)
 
 /* ---------------------------------------------------------------- users */
 
+/* The users' profiles being fetched: created[job] is that user's
+ * createdAt (0: absent), written by the job's own fetching thread. */
+struct users_pass {
+    const struct account *account;
+    time_t *created;
+};
+
 /* One user's reply, on a fetching thread: queued as that user's record. */
 static int put_user(struct task *jt, size_t job, json_t *reply, void *arg, struct hs_error *err)
 {
-    const struct account *a = arg;
+    struct users_pass *pass = arg;
+    const char *created =
+        json_string_value(json_object_get(json_object_get(reply, "user"), "createdAt"));
+    if (!created || time_parse(created, &pass->created[job]) < 0)
+        pass->created[job] = 0;
     char now[TIME_ISO_LEN];
     now_iso(jt, now);
-    return task_put(jt, a->users.v[job], NULL, NULL, now, reply, err);
+    return task_put(jt, pass->account->users.v[job], NULL, NULL, now, reply, err);
+}
+
+/* The account's creation: the earliest of the users', 0 when one lacks it. */
+static time_t account_created(const time_t *created, size_t n)
+{
+    time_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!created[i])
+            return 0;
+        if (!first || created[i] < first)
+            first = created[i];
+    }
+    return first;
 }
 
 /* Every user of the account, asked side by side: one snapshot, committed
@@ -582,10 +609,14 @@ static int sync_users(struct task *t, struct hs_error *err)
     if (!a)
         return -1;
     char **urls = id_urls(t, "users", &a->users, NULL);
-    int rc = urls ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    struct users_pass pass = {a, calloc(a->users.n ? a->users.n : 1, sizeof *pass.created)};
+    int rc = urls && pass.created ? 0 : hs_error_set(err, HS_ERR_FINAL, "out of memory");
     if (rc == 0 && a->users.n)
         rc = task_fetch_ahead(t, urls, a->users.n, run_max_concurrency(t->run), task_single_page,
-                              put_user, NULL, a, err);
+                              put_user, NULL, &pass, err);
+    if (rc == 0)
+        a->created = account_created(pass.created, a->users.n);
+    free(pass.created);
     task_free_urls(urls, a->users.n);
     return rc < 0 ? -1 : finish_snapshot(t, err);
 }
@@ -600,13 +631,22 @@ static void date_add_days(const char *date, long days, char out[TIME_DATE_LEN])
 }
 
 /* The first night to ask for: the watermark's date minus overlap_days, or
- * start_date (always on a full pass). */
-static void trends_from(const struct task *t, char out[TIME_DATE_LEN])
+ * on a full pass (the first backfill included) start_date, or the day
+ * before the account was created when that is later: walking the empty
+ * years before it would cost a request per 90 days and user. */
+static void trends_from(const struct task *t, const struct account *a, char out[TIME_DATE_LEN])
 {
     const char *wm = t->state.watermark;
     time_t at;
     if (t->full || !wm || time_parse(wm, &at) < 0) {
         snprintf(out, TIME_DATE_LEN, "%s", run_config_str(t->run, "start_date"));
+        char created[TIME_DATE_LEN];
+        /* A day early: createdAt is UTC, nights are filed under local days. */
+        time_format_date(a->created - DAY_SECONDS, created);
+        if (a->created && strcmp(created, out) > 0) {
+            log_debug("eightsleep: the account was created %s; trends start there", created);
+            memcpy(out, created, TIME_DATE_LEN);
+        }
         return;
     }
     time_format_date(at - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS, out);
@@ -757,7 +797,7 @@ static int sync_trends(struct task *t, struct hs_error *err)
     /* The night that ends today local time is filed under today; the day
      * after is asked for too, as the Python tool's UTC `to` lagged east of UTC. */
     date_add_days(p.today, 1, to);
-    trends_from(t, from);
+    trends_from(t, a, from);
     if (strcmp(from, to) > 0)
         snprintf(from, sizeof from, "%s", to);
     if (a->users.n == 0)
