@@ -6,6 +6,8 @@
 #include "config.h"
 #include "store.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 
 /* Exit codes. */
@@ -37,6 +39,7 @@ int cmd_auth(struct cli *cli);
 int cmd_sync(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_export(struct cli *cli);
+int cmd_providers(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);
@@ -60,6 +63,10 @@ void cli_close(struct config *cfg, struct store *s);
 struct provider;
 void cli_import_npm_tokens(const struct config *cfg, struct store *s,
                            const struct provider *const *list, size_t n);
+/* status --runs N (cmd_status_runs.c): the last n runs of each resource as
+ * a JSON array (caller owns; NULL and err on failure), and as a table. */
+json_t *status_runs_collect(struct store *s, int n, struct hs_error *err);
+void status_runs_print(const json_t *runs, int n);
 /* True when argv[i] is --help or -h. */
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */

@@ -200,10 +200,17 @@ static void print_resources(const json_t *rows)
 int cmd_status(struct cli *cli)
 {
     bool as_json = false;
+    int runs = 0; /* --runs N: also the last N runs of each resource */
     for (int i = 1; i < cli->argc; i++) {
         if (!strcmp(cli->argv[i], "--json"))
             as_json = true;
-        else
+        else if (!strcmp(cli->argv[i], "--runs")) {
+            char *end = NULL;
+            long v = i + 1 < cli->argc ? strtol(cli->argv[++i], &end, 10) : 0;
+            if (!end || *end || v < 1 || v > 1000)
+                return cli_usage_error("status", "--runs needs a number of runs (1-1000)");
+            runs = (int)v;
+        } else
             return cli_usage_error("status", "unexpected argument '%s'", cli->argv[i]);
     }
     struct config *cfg;
@@ -215,11 +222,16 @@ int cmd_status(struct cli *cli)
     json_t *rows = json_array();
     int rc = store_each_status(s, collect_row, rows, &err);
     json_t *summary = provider_summary(s, cfg, rows, time_now());
+    json_t *last_runs = rc == 0 && runs ? status_runs_collect(s, runs, &err) : NULL;
+    if (rc == 0 && runs && !last_runs)
+        rc = -1;
     if (rc < 0) {
         log_error("%s", err.msg);
     } else if (as_json) {
         json_t *doc = json_pack("{s:s,s:O,s:O}", "database", store_path(s), "providers", summary,
                                 "resources", rows);
+        if (last_runs)
+            json_object_set(doc, "runs", last_runs);
         char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text);
         free(text);
@@ -231,7 +243,10 @@ int cmd_status(struct cli *cli)
             print_resources(rows);
         else
             printf("\nNothing synced yet in %s. Run `health-sync sync`.\n", store_path(s));
+        if (last_runs)
+            status_runs_print(last_runs, runs);
     }
+    json_decref(last_runs);
     json_decref(rows);
     json_decref(summary);
     cli_close(cfg, s);

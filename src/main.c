@@ -44,13 +44,15 @@ const struct command commands[] = {
      "  --lock-timeout S    wait up to S seconds for another sync of the same\n"
      "                      database to finish (default 0: fail at once)\n"},
     {"status", cmd_status, "show watermarks, record counts and the last runs",
-     "usage: health-sync [GLOBAL OPTIONS] status [--json]\n"
+     "usage: health-sync [GLOBAL OPTIONS] status [--json] [--runs N]\n"
      "\n"
      "Prints per provider the last successful sync and its age (STALE when older\n"
      "than [app].stale_after_hours), then per resource the record count, the\n"
      "watermark and the last run.\n"
      "\n"
-     "  --json              the same as one JSON document, for scripts and monitoring\n"},
+     "  --json              the same as one JSON document, for scripts and monitoring\n"
+     "  --runs N            also the last N runs of each resource: start, duration,\n"
+     "                      result, counts, watermark before and after, first error line\n"},
     {"export", cmd_export, "write a view or a provider's resource as CSV or JSON Lines",
      "usage: health-sync [GLOBAL OPTIONS] export VIEW|PROVIDER/RESOURCE [--format csv|jsonl]\n"
      "                                         [--since DATE] [--until DATE] [--output FILE]\n"
@@ -62,6 +64,12 @@ const struct command commands[] = {
      "  --since DATE        rows starting on or after DATE (YYYY-MM-DD)\n"
      "  --until DATE        rows starting on or before DATE\n"
      "  --output FILE       write to FILE instead of standard output\n"},
+    {"providers", cmd_providers, "list the providers: enabled, credentials, resources",
+     "usage: health-sync [GLOBAL OPTIONS] providers\n"
+     "\n"
+     "Prints every provider: whether it is enabled, the state of its credentials\n"
+     "(the stored token and when it expires, or which keys the config lacks) and\n"
+     "its resources, naming those [<provider>].resources leaves out.\n"},
     {NULL, NULL, NULL, NULL},
 };
 

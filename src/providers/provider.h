@@ -223,6 +223,10 @@ const struct provider *provider_find(const char *name);
 /* Whether [<provider>].resources selects the resource (unset: every one). */
 bool provider_resource_on(const struct config *cfg, const struct provider *p,
                           const char *resource);
+/* Whether k is one a person supplies to set the provider up (what `init`
+ * asks and `providers` checks): a string or secret without a default,
+ * other than a static access_token (which overrides the sign-in). */
+bool provider_key_is_setup(const struct config_key *k);
 /* Checks every provider's resources selection: an unknown name, or a
  * selection that drops a resource a selected one builds on, is a
  * config error naming file:line and the valid names. */

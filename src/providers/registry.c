@@ -45,6 +45,12 @@ bool provider_resource_on(const struct config *cfg, const struct provider *p,
     return false;
 }
 
+bool provider_key_is_setup(const struct config_key *k)
+{
+    return (k->type == CFG_STRING || k->type == CFG_SECRET) && !k->def &&
+           strcmp(k->name, "access_token") != 0;
+}
+
 /* "a, b, c": the provider's resource names (caller frees). */
 static char *resource_names(const struct provider *p)
 {
