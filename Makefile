@@ -31,7 +31,8 @@ FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS      := $(LIB_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(BUILD)/obj/src/main.d \
-             $(BUILD)/obj/tests/bench/floor.d
+             $(BUILD)/obj/tests/bench/floor.d $(BUILD)/obj/tools/toml-decode.d \
+             $(BUILD)/obj/tests/toml-suite.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
 
 PROGRAMS  := $(BUILD)/health-sync $(BUILD)/toml-decode
 TEST_PROGRAMS := $(BUILD)/fake-provider $(BUILD)/toml-suite $(BUILD)/bench-floor $(UNIT_BIN)
