@@ -9,7 +9,7 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcurl sqlite3 jansson libcrypto libmicrohttpd
+PKGS      := libcurl sqlite3 jansson libcrypto libmicrohttpd libxml-2.0 libarchive
 TEST_PKGS := cmocka
 
 # SAN=1 builds an AddressSanitizer + UndefinedBehaviorSanitizer variant.
@@ -18,13 +18,13 @@ SANFLAGS  := $(if $(SAN),-fsanitize=address$(comma)undefined -fno-omit-frame-poi
 OPT       := $(if $(SAN),-O1,-O2)
 CFLAGS    ?= $(OPT) -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-             -Wno-missing-field-initializers -Isrc -Isrc/sync -Isrc/providers \
+             -Wno-missing-field-initializers -Isrc -Isrc/sync -Isrc/providers -Isrc/import \
              -DHS_VERSION='"$(VERSION)"' $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
 LDFLAGS   += $(SANFLAGS)
 LIBS      := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
-LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/sync/*.c src/providers/*.c))
+LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/sync/*.c src/providers/*.c src/import/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 FAKE_SRC  := $(wildcard tests/fake/*.c)
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -107,7 +107,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_health-sync
 
 format:
-	clang-format -i src/*.[ch] src/sync/*.[ch] src/providers/*.[ch] tests/*/*.[ch] tools/*.c
+	clang-format -i src/*.[ch] src/sync/*.[ch] src/providers/*.[ch] src/import/*.[ch] tests/*/*.[ch] tools/*.c
 
 clean:
 	rm -rf build

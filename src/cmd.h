@@ -40,6 +40,7 @@ int cmd_sync(struct cli *cli);
 int cmd_status(struct cli *cli);
 int cmd_export(struct cli *cli);
 int cmd_providers(struct cli *cli);
+int cmd_import(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);

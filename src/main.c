@@ -70,6 +70,19 @@ const struct command commands[] = {
      "Prints every provider: whether it is enabled, the state of its credentials\n"
      "(the stored token and when it expires, or which keys the config lacks) and\n"
      "its resources, naming those [<provider>].resources leaves out.\n"},
+    {"import", cmd_import, "import an Apple Health export (export.zip or export.xml)",
+     "usage: health-sync [GLOBAL OPTIONS] import apple-health PATH [--prune] [--batch N]\n"
+     "\n"
+     "Reads the export the Health app writes (profile, Export All Health Data) as\n"
+     "a stream, zip or unpacked export.xml, into provider apple_health: one\n"
+     "resource per type (step_count, heart_rate, sleep_analysis, blood_pressure,\n"
+     "workouts, activity_summaries, ...), times in UTC.  Exact duplicates are one\n"
+     "row; importing the same or a later export again adds only what is new.\n"
+     "Commits in batches: an interrupted import keeps them and a re-run completes it.\n"
+     "\n"
+     "  --prune             also delete apple_health records the export no longer\n"
+     "                      holds, between its first and last start time\n"
+     "  --batch N           records per transaction (default 8192)\n"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -227,6 +227,7 @@ void store_close(struct store *s)
         sqlite3_finalize(s->stmt[i]);
     for (size_t i = 0; i < N_UPSERT_SIZES; i++)
         sqlite3_finalize(s->upsert[i]);
+    sqlite3_finalize(s->mark);
     sqlite3_close(s->db);
     free(s->path);
     free(s);

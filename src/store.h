@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 1: the tables; 2: the typed views (views.c). */
-#define STORE_SCHEMA_VERSION 2
+/* 1: the tables; 2: the typed views (views.c); 3: Apple Health in them. */
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -165,5 +165,20 @@ char *store_last_success(struct store *s, const char *provider);
 int store_each_count(struct store *s,
                      int (*fn)(void *arg, const char *provider, const char *resource, long n),
                      void *arg, struct hs_error *err);
+
+/* Mark and sweep, for a source that is always listed whole (an import):
+ * store_marks_begin starts an empty set of marks (kept in a temporary
+ * table on disk, so its size costs no memory), store_mark adds a record's
+ * key to it inside the caller's transaction, and store_delete_unmarked
+ * deletes the provider's records whose start_time lies in [from, to]
+ * (compared as text; a start_time that is a day, in the days of from and
+ * to) and whose key was not marked; *deleted says how many.
+ * store_marks_end drops the set. */
+int store_marks_begin(struct store *s, struct hs_error *err);
+int store_mark(struct store *s, const char *resource, const char *record_id,
+               struct hs_error *err);
+int store_delete_unmarked(struct store *s, const char *provider, const char *from,
+                          const char *to, long *deleted, struct hs_error *err);
+void store_marks_end(struct store *s);
 
 #endif

@@ -23,6 +23,7 @@ struct store {
     char fetched_at[TIME_ISO_LEN];
     sqlite3_stmt *stmt[ST_COUNT];
     sqlite3_stmt *upsert[N_UPSERT_SIZES]; /* prepared on first use */
+    sqlite3_stmt *mark;                   /* store_mark's, while marks exist */
 };
 
 /* Fills err with what SQLite said about `what`; returns -1. */

@@ -287,3 +287,62 @@ void store_state_clear(struct sync_state *st)
     free(st->updated_at);
     memset(st, 0, sizeof *st);
 }
+
+/* The marks live in the connection's temporary database, moved to a file
+ * for the purpose: an import marks millions of keys, which in memory
+ * (temp_store=MEMORY, set at open) would grow without bound.  Its cache is
+ * the writer's size (see store.c). */
+int store_marks_begin(struct store *s, struct hs_error *err)
+{
+    store_marks_end(s);
+    static const char *const setup[] = {
+        "PRAGMA temp_store=FILE",
+        "PRAGMA temp.cache_size=-500",
+        "CREATE TEMP TABLE marks (resource TEXT NOT NULL, record_id TEXT NOT NULL,"
+        " PRIMARY KEY (resource, record_id)) WITHOUT ROWID",
+    };
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++)
+        if (store_rows(s, setup[i], NULL, 0, NULL, NULL, "cannot set up marks", err) < 0)
+            return -1;
+    if (sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO temp.marks VALUES (?1, ?2)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->mark, NULL) != SQLITE_OK)
+        return store_db_error(s, err, "cannot prepare a statement");
+    return 0;
+}
+
+int store_mark(struct store *s, const char *resource, const char *record_id,
+               struct hs_error *err)
+{
+    sqlite3_reset(s->mark);
+    store_bind_text(s->mark, 1, resource);
+    store_bind_text(s->mark, 2, record_id);
+    if (sqlite3_step(s->mark) != SQLITE_DONE)
+        return store_db_error(s, err, "cannot mark a record");
+    return 0;
+}
+
+int store_delete_unmarked(struct store *s, const char *provider, const char *from,
+                          const char *to, long *deleted, struct hs_error *err)
+{
+    /* A row that starts on a day (no time) is inside when its day is. */
+    const char *sql = "DELETE FROM records WHERE provider=?1 AND CASE WHEN length(start_time) = 10"
+                      " THEN start_time BETWEEN substr(?2, 1, 10) AND substr(?3, 1, 10)"
+                      " ELSE start_time BETWEEN ?2 AND ?3 END AND NOT EXISTS (SELECT 1"
+                      " FROM temp.marks m WHERE m.resource=records.resource"
+                      " AND m.record_id=records.record_id)";
+    const char *params[] = {provider, from, to};
+    if (store_rows(s, sql, params, 3, NULL, NULL, "cannot delete records", err) < 0)
+        return -1;
+    *deleted = (long)sqlite3_changes(s->db);
+    return 0;
+}
+
+void store_marks_end(struct store *s)
+{
+    if (!s->mark)
+        return;
+    sqlite3_finalize(s->mark);
+    s->mark = NULL;
+    sqlite3_exec(s->db, "DROP TABLE IF EXISTS temp.marks; PRAGMA temp_store=MEMORY;", NULL, NULL,
+                 NULL);
+}

@@ -12,6 +12,27 @@
 /* ISO UTC from epoch seconds. */
 #define ISO_EPOCH(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
 #define J(path) "json_extract(payload_json, '" path "')"
+/* Apple Health: a sample's value and unit, converted to the views' units. */
+#define AH_VALUE J("$.value")
+#define AH_KG(v, u)                                                                             \
+    "ROUND(CASE " u " WHEN 'kg' THEN " v " WHEN 'lb' THEN " v " * 0.45359237"                 \
+    " WHEN 'g' THEN " v " / 1000.0 WHEN 'st' THEN " v " * 6.35029318 END, 2)"
+#define AH_M(v, u)                                                                              \
+    "(CASE " u " WHEN 'm' THEN " v " WHEN 'km' THEN " v " * 1000 WHEN 'cm' THEN " v " / 100.0"  \
+    " WHEN 'mi' THEN " v " * 1609.344 WHEN 'yd' THEN " v " * 0.9144 WHEN 'ft' THEN " v          \
+    " * 0.3048 WHEN 'in' THEN " v " * 0.0254 END)"
+#define AH_KCAL(v, u)                                                                           \
+    "(CASE " u " WHEN 'kJ' THEN " v " / 4.184 WHEN 'J' THEN " v " / 4184.0 ELSE " v " END)"
+/* A workout statistic's field: the first statistic whose type matches. */
+#define AH_STAT(field, type_like)                                                               \
+    "(SELECT json_extract(s.value, '$." field "') FROM json_each(payload_json, '$.statistics') s" \
+    " WHERE json_extract(s.value, '$.type') LIKE '" type_like "' LIMIT 1)"
+/* A blood-pressure correlation's member value. */
+#define AH_MEMBER(type)                                                                         \
+    "(SELECT json_extract(m.value, '$.value') FROM json_each(payload_json, '$.records') m"      \
+    " WHERE json_extract(m.value, '$.type') = 'HKQuantityTypeIdentifier" type "')"
+/* The local day an Apple Health sample starts on, as the export wrote it. */
+#define AH_DAY "substr(" J("$.startDate") ", 1, 10)"
 
 const char views_sql[] =
     /* ---- one row per night ---- */
@@ -47,7 +68,26 @@ const char views_sql[] =
     "  " J("$.sleepQualityScore.heartRate.current") ", NULL, "
     J("$.sleepQualityScore.hrv.current")
     " FROM records WHERE provider = 'eightsleep' AND resource = 'trends'"
-    "  AND " J("$.sleepDuration") " IS NOT NULL;"
+    "  AND " J("$.sleepDuration") " IS NOT NULL"
+    /* Apple Health: the stages one source recorded for a night (the day
+     * woken up on: a stage starting before noon belongs to that day's
+     * night, one after noon to the next day's), summed. */
+    " UNION ALL"
+    " SELECT 'apple_health', night || ' ' || source, night, MIN(start_time), MAX(end_time),"
+    "  SUM(CASE WHEN stage IN ('AsleepCore', 'AsleepDeep', 'AsleepREM', 'AsleepUnspecified',"
+    "   'Asleep') THEN secs END),"
+    "  SUM(CASE stage WHEN 'AsleepDeep' THEN secs END), SUM(CASE stage WHEN 'AsleepCore' THEN secs"
+    " END),"
+    "  SUM(CASE stage WHEN 'AsleepREM' THEN secs END), SUM(CASE stage WHEN 'Awake' THEN secs END),"
+    "  ROUND(100.0 * SUM(CASE WHEN stage LIKE 'Asleep%' THEN secs END)"
+    "   / NULLIF((julianday(MAX(end_time)) - julianday(MIN(start_time))) * 86400, 0)),"
+    "  NULL, NULL, NULL"
+    " FROM (SELECT start_time, end_time, " J("$.sourceName") " AS source,"
+    "   date(substr(" J("$.startDate") ", 1, 19), '+12 hours') AS night,"
+    "   substr(" J("$.value") ", 29) AS stage,"
+    "   CAST(ROUND((julianday(end_time) - julianday(start_time)) * 86400) AS INTEGER) AS secs"
+    "  FROM records WHERE provider = 'apple_health' AND resource = 'sleep_analysis')"
+    " GROUP BY night, source HAVING SUM(CASE WHEN stage LIKE 'Asleep%' THEN secs END) > 0;"
 
     /* ---- daily activity ---- */
     "DROP VIEW IF EXISTS v_daily_activity;"
@@ -62,7 +102,34 @@ const char views_sql[] =
     " SELECT 'withings', record_id, " J("$.date") ", " J("$.date") ", " J("$.steps") ","
     "  " J("$.calories") ", " J("$.totalcalories") ","
     "  " J("$.moderate") " + " J("$.intense") ", " J("$.distance")
-    " FROM records WHERE provider = 'withings' AND resource = 'activity';"
+    " FROM records WHERE provider = 'withings' AND resource = 'activity'"
+    /* Apple Health: per local day, the source that counted most (phone
+     * and watch both count the same steps; the Health app shows one), the
+     * exercise minutes and, without energy samples, the energy of the
+     * day's activity summary. */
+    " UNION ALL"
+    " SELECT 'apple_health', d.day, d.day, d.day, d.steps,"
+    "  COALESCE(d.kcal, (SELECT " AH_KCAL("json_extract(a.payload_json, '$.activeEnergyBurned')",
+    "json_extract(a.payload_json, '$.activeEnergyBurnedUnit')") " FROM records a"
+    "   WHERE a.provider = 'apple_health' AND a.resource = 'activity_summaries'"
+    "   AND a.record_id = d.day)),"
+    "  NULL,"
+    "  (SELECT json_extract(a.payload_json, '$.appleExerciseTime') * 60 FROM records a"
+    "   WHERE a.provider = 'apple_health' AND a.resource = 'activity_summaries'"
+    "   AND a.record_id = d.day),"
+    "  d.distance"
+    " FROM (SELECT day, MAX(CASE resource WHEN 'step_count' THEN total END) AS steps,"
+    "   ROUND(MAX(CASE resource WHEN 'active_energy_burned' THEN total END), 1) AS kcal,"
+    "   ROUND(MAX(CASE resource WHEN 'distance_walking_running' THEN total END)) AS distance"
+    "  FROM (SELECT resource, day, source, SUM(v) AS total FROM"
+    "    (SELECT resource, " AH_DAY " AS day, " J("$.sourceName") " AS source,"
+    "      CASE resource WHEN 'active_energy_burned' THEN " AH_KCAL(AH_VALUE, J("$.unit"))
+    "       WHEN 'distance_walking_running' THEN " AH_M(AH_VALUE, J("$.unit"))
+    "       ELSE " AH_VALUE " END AS v"
+    "     FROM records WHERE provider = 'apple_health'"
+    "     AND resource IN ('step_count', 'active_energy_burned', 'distance_walking_running'))"
+    "   GROUP BY resource, day, source)"
+    "  GROUP BY day) d;"
 
     /* ---- workouts ---- */
     "DROP VIEW IF EXISTS v_workouts;"
@@ -98,7 +165,21 @@ const char views_sql[] =
     "  " ISO_EPOCH(J("$.startdate")) ", " ISO_EPOCH(J("$.enddate")) ","
     "  " J("$.enddate") " - " J("$.startdate") ", " J("$.data.distance") ", "
     J("$.data.calories") ", NULL"
-    " FROM records WHERE provider = 'withings' AND resource = 'workouts';"
+    " FROM records WHERE provider = 'withings' AND resource = 'workouts'"
+    /* Apple Health: totals as attributes (exports before iOS 16) or as the
+     * workout's statistics (later ones). */
+    " UNION ALL"
+    " SELECT 'apple_health', record_id, substr(" J("$.workoutActivityType") ", 22), NULL,"
+    "  start_time, end_time,"
+    "  CAST(ROUND((julianday(end_time) - julianday(start_time)) * 86400) AS INTEGER),"
+    "  ROUND(COALESCE(" AH_M(J("$.totalDistance"), J("$.totalDistanceUnit")) ","
+    "   " AH_M(AH_STAT("sum", "HKQuantityTypeIdentifierDistance%"),
+             AH_STAT("unit", "HKQuantityTypeIdentifierDistance%")) "), 1),"
+    "  ROUND(COALESCE(" AH_KCAL(J("$.totalEnergyBurned"), J("$.totalEnergyBurnedUnit")) ","
+    "   " AH_KCAL(AH_STAT("sum", "HKQuantityTypeIdentifierActiveEnergyBurned"),
+                AH_STAT("unit", "HKQuantityTypeIdentifierActiveEnergyBurned")) "), 1),"
+    "  NULL"
+    " FROM records WHERE provider = 'apple_health' AND resource = 'workouts';"
 
     /* ---- body measurements: Withings measure groups ---- */
     "DROP VIEW IF EXISTS v_measure_types;"
@@ -156,7 +237,27 @@ const char views_sql[] =
     "  MAX(CASE type_id WHEN 168 THEN value END) AS extracellular_water_kg,"
     "  MAX(CASE type_id WHEN 169 THEN value END) AS intracellular_water_kg,"
     "  MAX(CASE type_id WHEN 167 THEN value END) AS nerve_health_score_us"
-    " FROM v_body_measures GROUP BY provider, record_id, start_time;"
+    " FROM v_body_measures GROUP BY provider, record_id, start_time"
+    /* Apple Health: one sample a row (fractions of one as percentages). */
+    " UNION ALL"
+    " SELECT 'apple_health', record_id, start_time,"
+    "  CASE resource WHEN 'body_mass' THEN " AH_KG(AH_VALUE, J("$.unit")) " END,"
+    "  CASE resource WHEN 'body_fat_percentage' THEN ROUND(" AH_VALUE " * 100, 2) END, NULL,"
+    "  CASE resource WHEN 'lean_body_mass' THEN " AH_KG(AH_VALUE, J("$.unit")) " END,"
+    "  NULL, NULL, NULL,"
+    "  CASE resource WHEN 'blood_pressure' THEN " AH_MEMBER("BloodPressureSystolic") " END,"
+    "  CASE resource WHEN 'blood_pressure' THEN " AH_MEMBER("BloodPressureDiastolic") " END,"
+    "  NULL,"
+    "  CASE resource WHEN 'oxygen_saturation' THEN ROUND(" AH_VALUE " * 100, 1) END,"
+    "  CASE resource WHEN 'body_temperature' THEN ROUND(CASE " J("$.unit") " WHEN 'degF' THEN"
+    " (" AH_VALUE " - 32) / 1.8 ELSE " AH_VALUE " END, 2) END,"
+    "  NULL, NULL,"
+    "  CASE resource WHEN 'vo2_max' THEN " AH_VALUE " END,"
+    "  CASE resource WHEN 'height' THEN ROUND(" AH_M(AH_VALUE, J("$.unit")) ", 3) END,"
+    "  NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    " FROM records WHERE provider = 'apple_health' AND resource IN ('body_mass',"
+    "  'body_fat_percentage', 'lean_body_mass', 'blood_pressure', 'oxygen_saturation',"
+    "  'body_temperature', 'vo2_max', 'height');"
 
     /* ---- heart rate samples ---- */
     "DROP VIEW IF EXISTS v_heart_rate;"
@@ -168,7 +269,10 @@ const char views_sql[] =
     " SELECT 'eightsleep', " ISO("json_extract(h.value, '$[0]')") ", json_extract(h.value, '$[1]'),"
     "  'sleep'"
     " FROM records r, json_each(r.payload_json, '$.timeseries.heartRate') h"
-    " WHERE r.provider = 'eightsleep' AND r.resource = 'intervals';";
+    " WHERE r.provider = 'eightsleep' AND r.resource = 'intervals'"
+    " UNION ALL"
+    " SELECT 'apple_health', start_time, " AH_VALUE ", " J("$.sourceName")
+    " FROM records WHERE provider = 'apple_health' AND resource = 'heart_rate';";
 
 const char *const view_names[] = {"v_sleep",          "v_daily_activity", "v_workouts",
                                   "v_measure_types",  "v_body_measures",  "v_body",
