@@ -49,6 +49,8 @@ int hs_error_prefix(struct hs_error *e, const char *fmt, ...)
     va_end(ap);
     size_t plen = strlen(prefix);
     size_t mlen = strlen(e->msg);
+    if (strncmp(e->msg, prefix, plen) == 0)
+        return -1; /* said once already: context, not noise */
     if (plen >= sizeof e->msg)
         plen = sizeof e->msg - 1;
     if (plen + mlen >= sizeof e->msg)

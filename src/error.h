@@ -33,7 +33,8 @@ int hs_error_set(struct hs_error *e, enum hs_err_kind kind, const char *fmt, ...
 /* Forces the error, replacing any earlier one. Returns -1. */
 int hs_error_reset(struct hs_error *e, enum hs_err_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Prepends context ("oura/sleep: ") to an existing message. Returns -1. */
+/* Prepends context ("oura/sleep: ") to an existing message, unless the
+ * message already starts with it (one prefix per message). Returns -1. */
 int hs_error_prefix(struct hs_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *hs_err_kind_name(enum hs_err_kind kind);
 

@@ -7,6 +7,7 @@
 #include "interrupt.h"
 #include "json.h"
 #include "log.h"
+#include "textsafe.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -215,17 +216,50 @@ void oauth_redirect_clear(struct oauth_redirect *r)
 
 /* ---- waiting for the code ---- */
 
+/* Pasted text longer than this is no code or redirect URL (and is dropped
+ * rather than kept in memory). */
+#define PASTE_MAX 4096
+
+enum verdict {
+    AUTHORIZED, /* a code for the authorization we started */
+    REFUSED,    /* the provider said no (error=), for our authorization */
+    NOT_OURS,   /* missing or wrong state, or nothing usable: keep waiting */
+};
+
+/* Anything on this machine can call the listener, and a pasted URL may be
+ * an old one: only what carries the state we sent is about our
+ * authorization.  A bare pasted code (typed by the person running `auth`)
+ * is the one thing allowed without a state. */
+static enum verdict judge(const char *expected_state, const struct oauth_callback *cb,
+                          bool needs_state, const char **why)
+{
+    if (!cb->state && needs_state)
+        return *why = "it carries no state", NOT_OURS;
+    if (cb->state && strcmp(cb->state, expected_state))
+        return *why = "its state is not the one health-sync sent", NOT_OURS;
+    if (cb->error)
+        return *why = cb->error, REFUSED;
+    if (!cb->code || !*cb->code)
+        return *why = "it holds no code", NOT_OURS;
+    return *why = NULL, AUTHORIZED;
+}
+
 struct waiter {
     pthread_mutex_t lock;
     const char *path;
+    const char *title;
+    const char *expected_state;
     bool done;
     struct oauth_callback result;
+    int turned_away; /* callbacks answered 400 (for a message) */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *text)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
     MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
@@ -237,6 +271,19 @@ static void take_arg(struct MHD_Connection *conn, const char *name, char **field
     const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
     if (v && !*field)
         *field = strdup(v);
+}
+
+/* The page the browser shows: what happened, in words. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, const char *fmt,
+                              const char *title, const char *detail)
+{
+    struct buf page = BUF_INIT, safe = BUF_INIT;
+    text_escape(&safe, detail ? detail : "", 200);
+    buf_addf(&page, fmt, title, safe.data);
+    enum MHD_Result rc = reply(conn, status, buf_failed(&page) ? "health-sync\n" : page.data);
+    buf_free(&page);
+    buf_free(&safe);
+    return rc;
 }
 
 static enum MHD_Result on_callback(void *cls, struct MHD_Connection *conn, const char *url,
@@ -253,18 +300,34 @@ static enum MHD_Result on_callback(void *cls, struct MHD_Connection *conn, const
     take_arg(conn, "error", &cb.error);
     take_arg(conn, "iss", &cb.iss);
     take_arg(conn, "issuer", &cb.iss);
-    if (!cb.code && !cb.state && !cb.error && !cb.iss)
-        return reply(conn, MHD_HTTP_BAD_REQUEST, "no authorization code in this request\n");
+    const char *why;
+    enum verdict v = judge(w->expected_state, &cb, true, &why);
     pthread_mutex_lock(&w->lock);
-    if (!w->done) {
-        w->result = cb;
-        w->done = true;
-    } else {
+    bool late = w->done;
+    if (v == NOT_OURS || late) {
+        w->turned_away += !late;
+        pthread_mutex_unlock(&w->lock);
+        enum MHD_Result rc =
+            answer(conn, MHD_HTTP_BAD_REQUEST,
+                   late ? "health-sync: %s authorization already finished; this request (%s) was "
+                          "not used.\n"
+                        : "health-sync: not this request: %s authorization is still waiting for "
+                          "the redirect it started (%s).\n",
+                   w->title, late ? "ignored" : why);
         oauth_callback_clear(&cb);
+        return rc;
     }
+    w->result = cb;
+    w->done = true;
     pthread_mutex_unlock(&w->lock);
-    return reply(conn, MHD_HTTP_OK,
-                 "health-sync: authorization received, you can close this tab.\n");
+    if (v == REFUSED)
+        return answer(conn, MHD_HTTP_OK,
+                      "health-sync: %s refused: %s\n"
+                      "Nothing was stored. Run `health-sync auth` again to retry.\n",
+                      w->title, why);
+    return answer(conn, MHD_HTTP_OK,
+                  "health-sync: %s authorized health-sync%s. You can close this tab.\n", w->title,
+                  "");
 }
 
 static struct MHD_Daemon *start_listener(const char *host, int port, struct waiter *w,
@@ -302,44 +365,139 @@ static struct MHD_Daemon *start_listener(const char *host, int port, struct wait
 }
 
 /* Reads what is available on stdin; returns a complete line (caller frees)
- * or NULL.  *eof is set at end of input. */
-static char *read_stdin_line(struct buf *pending, bool *eof)
+ * or NULL.  *eof is set at end of input.  A line longer than PASTE_MAX is
+ * dropped as it arrives, and *overlong says so once it ends. */
+static char *read_stdin_line(struct buf *pending, bool *eof, bool *dropping, bool *overlong)
 {
     char chunk[1024];
     ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
         *eof = true;
-    if (n > 0)
-        buf_add(pending, chunk, (size_t)n);
+    if (n > 0 && buf_add(pending, chunk, (size_t)n) < 0)
+        buf_reset(pending);
     char *nl = memchr(pending->data, '\n', pending->len);
+    if (!nl && pending->len > PASTE_MAX) {
+        *dropping = true;
+        buf_reset(pending);
+    }
     if (!nl && !(*eof && pending->len))
         return NULL;
     size_t len = nl ? (size_t)(nl - pending->data) : pending->len;
-    char *line = strndup(pending->data, len);
+    char *line = *dropping || len > PASTE_MAX ? NULL : strndup(pending->data, len);
+    *overlong = *dropping || len > PASTE_MAX;
+    *dropping = false;
     size_t consumed = nl ? len + 1 : len;
     memmove(pending->data, pending->data + consumed, pending->len - consumed + 1);
     pending->len -= consumed;
     return line;
 }
 
-/* A redirect to the listener must carry our state (anything on this
- * machine can call the listener); only a bare code pasted by the person
- * running `auth` comes without one. */
-static int check_result(const struct oauth_wait *w, struct oauth_callback *cb, bool from_listener,
-                        struct hs_error *err)
+struct wait_state {
+    const struct oauth_wait *w;
+    struct oauth_callback *out;
+    struct hs_error *err;
+    struct buf pending;
+    bool eof, dropping;
+    int warned_away; /* turned-away callbacks already reported */
+};
+
+/* One pasted line: 1 when it ended the wait (out or err set), else 0. */
+static int take_paste(struct wait_state *ws, const char *line, bool overlong)
 {
-    if (cb->error)
-        return hs_error_set(err, HS_ERR_AUTH, "%s auth error: %s", w->provider_title, cb->error);
-    if (!cb->code || !*cb->code)
-        return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: missing_code (no code in the "
-                            "callback)", w->provider_title);
-    if (from_listener && !cb->state)
-        return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: the callback carries no state; "
-                            "start `health-sync auth` again", w->provider_title);
-    if (cb->state && strcmp(cb->state, w->expected_state))
-        return hs_error_set(err, HS_ERR_AUTH, "%s auth failed: the state does not match; "
-                            "start `health-sync auth` again", w->provider_title);
-    return 0;
+    if (overlong) {
+        log_warn("what was pasted is longer than %d bytes: no code or redirect URL is; still "
+                 "waiting",
+                 PASTE_MAX);
+        return 0;
+    }
+    char why_paste[200];
+    struct oauth_callback cb;
+    int p = oauth_parse_paste(line, &cb, why_paste, sizeof why_paste);
+    if (p < 0)
+        log_warn("%s", why_paste);
+    if (p <= 0)
+        return 0;
+    const char *why;
+    enum verdict v = judge(ws->w->expected_state, &cb, false, &why);
+    if (v == NOT_OURS) {
+        log_warn("not this authorization: %s; still waiting", why);
+        oauth_callback_clear(&cb);
+        return 0;
+    }
+    if (v == REFUSED) {
+        hs_error_set(ws->err, HS_ERR_AUTH, "%s refused: %s",
+                     ws->w->provider_title, why);
+        oauth_callback_clear(&cb);
+        return 1;
+    }
+    *ws->out = cb;
+    return 1;
+}
+
+/* What the listener took, if anything: 1 when it ended the wait. */
+static int take_callback(struct wait_state *ws, struct waiter *wt)
+{
+    int ended = 0;
+    pthread_mutex_lock(&wt->lock);
+    int away = wt->turned_away;
+    if (wt->done) {
+        const char *why;
+        if (judge(ws->w->expected_state, &wt->result, true, &why) == REFUSED) {
+            hs_error_set(ws->err, HS_ERR_AUTH, "%s refused: %s",
+                         ws->w->provider_title, why);
+            oauth_callback_clear(&wt->result);
+        } else {
+            *ws->out = wt->result;
+        }
+        memset(&wt->result, 0, sizeof wt->result);
+        ended = 1;
+    }
+    pthread_mutex_unlock(&wt->lock);
+    if (away > ws->warned_away) {
+        log_warn("turned away %d callback%s that did not carry this authorization's state; "
+                 "still waiting",
+                 away - ws->warned_away, away - ws->warned_away == 1 ? "" : "s");
+        ws->warned_away = away;
+    }
+    return ended;
+}
+
+/* Waits until a callback or a paste ends it, or the time is up. */
+static void wait_loop(struct wait_state *ws, struct waiter *wt, struct MHD_Daemon *d)
+{
+    int timeout = ws->w->timeout_seconds > 0 ? ws->w->timeout_seconds : 300;
+    time_t deadline = time(NULL) + timeout;
+    for (;;) {
+        if (hs_interrupted) {
+            hs_error_set(ws->err, HS_ERR_INTERRUPTED, "interrupted");
+            return;
+        }
+        if (time(NULL) >= deadline) {
+            hs_error_set(ws->err, HS_ERR_AUTH,
+                         "no authorization within %d s (no redirect came back and nothing was "
+                         "pasted)",
+                         timeout);
+            return;
+        }
+        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        if (!ws->eof && poll(&pfd, 1, 200) > 0) {
+            bool overlong = false;
+            char *line = read_stdin_line(&ws->pending, &ws->eof, &ws->dropping, &overlong);
+            int ended = line || overlong ? take_paste(ws, line, overlong) : 0;
+            free(line);
+            if (ended)
+                return;
+        } else if (ws->eof) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            if (!d) {
+                hs_error_set(ws->err, HS_ERR_AUTH, "no callback listener and no input");
+                return;
+            }
+        }
+        if (take_callback(ws, wt))
+            return;
+    }
 }
 
 int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
@@ -349,7 +507,8 @@ int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
     struct oauth_redirect r;
     if (oauth_parse_redirect_uri(w->redirect_uri, &r, err) < 0)
         return -1;
-    struct waiter wt = {.path = r.path};
+    struct waiter wt = {.path = r.path, .title = w->provider_title,
+                        .expected_state = w->expected_state};
     pthread_mutex_init(&wt.lock, NULL);
     struct MHD_Daemon *d = start_listener(w->listen_host ? w->listen_host : "127.0.0.1",
                                           w->listen_port ? w->listen_port : r.port, &wt, err);
@@ -362,63 +521,19 @@ int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
         log_warn("%s", err->msg);
         hs_error_clear(err);
     }
-    struct buf pending = BUF_INIT;
-    bool eof = !w->read_stdin, got = false, from_listener = false;
-    time_t deadline = time(NULL) + (w->timeout_seconds > 0 ? w->timeout_seconds : 300);
-    int rc = -1;
-    while (!got) {
-        if (hs_interrupted) {
-            hs_error_set(err, HS_ERR_INTERRUPTED, "interrupted");
-            break;
-        }
-        if (time(NULL) >= deadline) {
-            hs_error_set(err, HS_ERR_AUTH, "%s auth timed out after %d s without a callback",
-                         w->provider_title, w->timeout_seconds > 0 ? w->timeout_seconds : 300);
-            break;
-        }
-        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
-        if (!eof && poll(&pfd, 1, 200) > 0) {
-            char *line = read_stdin_line(&pending, &eof);
-            if (line) {
-                char why[200];
-                struct oauth_callback cb;
-                int p = oauth_parse_paste(line, &cb, why, sizeof why);
-                if (p > 0) {
-                    *out = cb;
-                    got = true;
-                } else if (p < 0) {
-                    log_warn("%s", why);
-                }
-                free(line);
-            }
-        } else if (eof) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            if (!d) {
-                hs_error_set(err, HS_ERR_AUTH, "%s auth: no callback listener and no input",
-                             w->provider_title);
-                break;
-            }
-        }
-        pthread_mutex_lock(&wt.lock);
-        if (!got && wt.done) {
-            *out = wt.result;
-            memset(&wt.result, 0, sizeof wt.result);
-            got = from_listener = true;
-        }
-        pthread_mutex_unlock(&wt.lock);
-    }
+    struct wait_state ws = {.w = w, .out = out, .err = err, .pending = BUF_INIT,
+                            .eof = !w->read_stdin};
+    wait_loop(&ws, &wt, d);
     if (d)
         MHD_stop_daemon(d);
     oauth_callback_clear(&wt.result);
     pthread_mutex_destroy(&wt.lock);
-    buf_free(&pending);
+    buf_free(&ws.pending);
     oauth_redirect_clear(&r);
-    if (got)
-        rc = check_result(w, out, from_listener, err);
-    if (rc < 0)
-        oauth_callback_clear(out);
-    return rc;
+    if (out->code)
+        return 0;
+    oauth_callback_clear(out);
+    return -1;
 }
 
 int oauth_open_browser(const char *url)

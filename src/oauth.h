@@ -50,10 +50,13 @@ struct oauth_wait {
     bool read_stdin;      /* also accept a pasted URL/query/code on stdin */
 };
 
-/* Waits for the first of: the HTTP callback on the redirect path (others get
- * 404), a pasted line, the timeout.  Then checks it: no code => error, an
- * error= parameter => "<Title> auth error: <error>", a state that differs
- * from the expected one => error.  Returns 0 with *out filled, or -1. */
+/* Waits for a code for this authorization: the HTTP callback on the
+ * redirect path (others get 404) or a pasted line, until the timeout.  A
+ * callback without our state, with another state or without a code is
+ * answered 400 and the wait goes on (so is a pasted URL with another state,
+ * or a paste over 4 KB); an error= carrying our state ends it ("<Title>
+ * refused: <error>").  The browser page says which.
+ * Returns 0 with *out filled, or -1. */
 int oauth_wait_for_code(const struct oauth_wait *w, struct oauth_callback *out,
                         struct hs_error *err);
 

@@ -268,7 +268,8 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
                  err->msg);
     } else {
         result->resources_failed++;
-        log_error("%s/%s: %s", run->provider->name, res->name, err->msg);
+        hs_error_prefix(err, "%s/%s: ", run->provider->name, res->name); /* unless said */
+        log_error("%s", err->msg);
         if (result->error.kind == HS_OK)
             result->error = *err;
     }

@@ -50,23 +50,51 @@ code=$(sed 's/.*code=\([^&]*\).*/\1/' <<<"$redirect")
 printf 'not a code\n%s\n' "$code" >&7
 check "paste mode: a line with spaces is refused, then a bare code is accepted" eval 'finish_auth && has "still waiting" && has "Stored Strava token"'
 
+# The listener trusts nothing: a callback without this authorization's state
+# is answered 400 and the wait goes on, whatever else it carries.
 start_auth strava
 redirect=$(redirect_of "$AUTH_URL")
-curl -s -o /dev/null "${redirect/state=/state=forged}"
-check "a callback whose state differs is rejected" eval '! finish_auth && has "state does not match"'
-
-start_auth strava
-redirect=$(redirect_of "$AUTH_URL")
-curl -s -o /dev/null "$(sed 's/&state=[^&]*//' <<<"$redirect")"
-check "a callback without a state is rejected (only a pasted bare code may lack one)" eval '! finish_auth && has "carries no state"'
+state=$(sed 's/.*state=\([^&]*\).*/\1/' <<<"$AUTH_URL")
+forged=$(curl -s -w ' %{http_code}' "${redirect/state=/state=forged}")
+check "a callback whose state differs is answered 400" eval '[[ "$forged" == *" 400" ]]'
+check "...its page says it is not this request" eval '[[ "$forged" == *"not this request"* ]]'
+nostate=$(curl -s -o /dev/null -w '%{http_code}' "$(sed 's/&state=[^&]*//' <<<"$redirect")")
+check "a callback without a state is answered 400" eq "$nostate" 400
+hostile=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$strava_port/callback?error=%1b%5b2J%1b%5d0%3bpwned%07&state=WRONG")
+check "an error= callback with a wrong state is answered 400 too" eq "$hostile" 400
+kill -0 "$AUTH_PID" 2>/dev/null
+check "...and the wait goes on" test $? -eq 0
+page=$(curl -s "$redirect")
+check "the real redirect still completes the authorization" eval 'finish_auth && has "Stored Strava token"'
+check "...its page says the provider authorized health-sync" eval '[[ "$page" == *"Strava authorized health-sync"* ]]'
+check "...and the terminal was told callbacks were turned away" has "turned away"
+check "no raw control character reached the terminal" eval '! grep -q "$(printf "\033")" "$OUT" && ! grep -q "$(printf "\007")" "$OUT"'
 
 start_auth strava
 state=$(sed 's/.*state=\([^&]*\).*/\1/' <<<"$AUTH_URL")
-curl -s -o /dev/null "http://127.0.0.1:$strava_port/callback?error=access_denied&state=$state"
-check "an error= callback ends with the provider's error" eval '! finish_auth && has "Strava auth error: access_denied"'
+page=$(curl -s "http://127.0.0.1:$strava_port/callback?error=access_denied%1b%5b2J&state=$state")
+check "an error= callback with our state ends with the provider's refusal, once prefixed" eval \
+    '! finish_auth && has "^error: strava auth failed: Strava refused: access_denied" && hasnt "auth failed: .*auth failed"'
+check "...its text escaped on the terminal" eval 'has "access_denied\\\\x1b\[2J" && ! grep -q "$(printf "\033")" "$OUT"'
+check "...and the page says the provider refused, and why" eval '[[ "$page" == *"Strava refused: access_denied"* ]]'
+
+start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+echo "${redirect/state=/state=stale}" >&7
+sleep 0.3
+echo "$redirect" >&7
+check "a pasted URL with another state is refused and the wait goes on" eval 'finish_auth && has "not this authorization" && has "Stored Strava token"'
+
+start_auth strava
+redirect=$(redirect_of "$AUTH_URL")
+code=$(sed 's/.*code=\([^&]*\).*/\1/' <<<"$redirect")
+head -c 5000 /dev/zero | tr '\0' 'A' >&7
+echo >&7
+echo "$code" >&7
+check "a pasted line over 4 KB is refused, then a real code is taken" eval 'finish_auth && has "longer than 4096 bytes" && has "Stored Strava token"'
 
 start_auth strava --timeout 1
-check "no callback within --timeout ends with a clear message" eval '! finish_auth && has "timed out"'
+check "no callback within --timeout ends with a clear message" eval '! finish_auth && has "no authorization within 1 s"'
 
 start_auth oura
 curl -s -L -o /dev/null "$AUTH_URL"

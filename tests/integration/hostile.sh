@@ -90,6 +90,14 @@ check "...also before another option" eval 'run 2 sync --providers --full && has
 check "...and --providers= empty" eval 'run 2 sync --providers= && has "needs one or more names"'
 cp good.toml health-sync.toml
 
+# One prefix per message: a commit the database refuses is reported once
+# as provider/resource, not twice.
+cp good.toml health-sync.toml
+sql "CREATE TRIGGER no_routines BEFORE INSERT ON records WHEN NEW.resource='routines' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END;"
+check "a refused commit fails the sync (exit 1)" eval 'run 1 sync --full && has "the disk says no"'
+check "...naming hevy/routines once" eval 'has "^error: hevy/routines: database" && hasnt "hevy/routines: hevy/routines"'
+sql "DROP TRIGGER no_routines"
+
 head -c 4096 /dev/urandom >not-a-db.sqlite
 check "a file that is not a database is refused clearly" eval 'run 1 --db not-a-db.sqlite status && has "not-a-db.sqlite"'
 check "...and left as it was" eval '[ "$(stat -c %s not-a-db.sqlite)" = 4096 ]'
