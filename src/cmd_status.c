@@ -3,6 +3,7 @@
  * record count, watermark and last run.  `--json` gives the same for scripts. */
 #include "cmd.h"
 
+#include "lock.h"
 #include "log.h"
 #include "provider.h"
 #include "textsafe.h"
@@ -23,15 +24,28 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+struct collected {
+    json_t *rows;
+    bool sync_running; /* another process holds the sync lock */
+};
+
+/* A run still marked 'running' when no sync holds the lock belongs to a
+ * process that is gone (killed, crashed, machine off). */
+static const char *run_status(const struct collected *c, const char *status)
+{
+    return status && !strcmp(status, "running") && !c->sync_running ? "interrupted" : status;
+}
+
 static int collect_row(void *arg, const struct state_row *row)
 {
-    json_t *rows = arg;
+    struct collected *c = arg;
+    json_t *rows = c->rows;
     json_array_append_new(
         rows, json_pack("{s:s,s:s,s:I,s:o,s:o,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I}}", "provider",
                         row->provider, "resource", row->resource,
                         "records", (json_int_t)row->record_count, "watermark",
                         str_or_null(row->watermark), "updated_at", str_or_null(row->updated_at),
-                        "last_run", "status", str_or_null(row->last_run_status), "started_at",
+                        "last_run", "status", str_or_null(run_status(c, row->last_run_status)), "started_at",
                         str_or_null(row->last_run_started), "finished_at",
                         str_or_null(row->last_run_finished), "error",
                         str_or_null(row->last_run_error), "inserted",
@@ -73,7 +87,9 @@ static json_t *last_run_of(const json_t *rows, const char *provider)
             started = at;
         if (!result || strcmp(status, "success"))
             result = !result || !strcmp(result, "success") ? status : result;
-        for (int k = 0; k < 3; k++)
+        /* The provider's own row ("*") holds the totals of its resources'. */
+        bool pass_row = !strcmp(json_string_value(json_object_get(r, "resource")), "*");
+        for (int k = 0; k < 3 && !pass_row; k++)
             counts[k] += json_integer_value(json_object_get(run, names[k]));
     }
     if (!started)
@@ -220,7 +236,8 @@ int cmd_status(struct cli *cli)
         return opened;
     struct hs_error err = HS_ERROR_INIT;
     json_t *rows = json_array();
-    int rc = store_each_status(s, collect_row, rows, &err);
+    struct collected c = {rows, sync_lock_held(store_path(s))};
+    int rc = store_each_status(s, collect_row, &c, &err);
     json_t *summary = provider_summary(s, cfg, rows, time_now());
     json_t *last_runs = rc == 0 && runs ? status_runs_collect(s, runs, &err) : NULL;
     if (rc == 0 && runs && !last_runs)

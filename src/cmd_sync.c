@@ -2,6 +2,7 @@
 #include "cmd.h"
 
 #include "http.h"
+#include "interrupt.h"
 #include "lock.h"
 #include "log.h"
 #include "provider.h"
@@ -195,7 +196,8 @@ static int sync_selected(const struct cli *cli, const struct config *cfg,
     if (runner) {
         struct provider_result results[MAX_SELECTED];
         size_t ran = run_providers(runner, selected, n, results);
-        print_summary(results, ran);
+        if (!hs_interrupted) /* then main says one line, not one per provider */
+            print_summary(results, ran);
         sync_runner_log_stats(runner);
         failed = false;
         for (size_t i = 0; i < ran; i++)

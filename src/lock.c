@@ -103,3 +103,16 @@ void sync_lock_release(struct sync_lock *l)
     close(l->fd); /* closing drops the flock */
     free(l);
 }
+
+bool sync_lock_held(const char *db_path)
+{
+    struct buf path = BUF_INIT;
+    buf_addf(&path, "%s.lock", db_path);
+    int fd = buf_failed(&path) ? -1 : open(path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    buf_free(&path);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops the shared lock if we got it */
+    return held;
+}

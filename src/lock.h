@@ -7,6 +7,8 @@
 
 #include "error.h"
 
+#include <stdbool.h>
+
 struct sync_lock;
 
 /* Takes the lock, waiting up to timeout_seconds (0 = do not wait).  On
@@ -14,5 +16,8 @@ struct sync_lock;
 struct sync_lock *sync_lock_acquire(const char *db_path, int timeout_seconds,
                                     struct hs_error *err);
 void sync_lock_release(struct sync_lock *l);
+/* Whether a sync of this database holds its lock right now (so its runs
+ * marked 'running' are really running).  Creates nothing. */
+bool sync_lock_held(const char *db_path);
 
 #endif

@@ -217,7 +217,13 @@ int main(int argc, char **argv)
             http_global_cleanup();
         }
         if (hs_interrupted) {
-            fputs("Interrupted.\n", stderr);
+            /* One line, -q or not: every commit made is kept and the
+             * watermarks say where the next sync starts. */
+            log_progress_done();
+            fputs(!strcmp(p.command->name, "sync") ? "interrupted: progress kept, the next sync "
+                                                     "resumes\n"
+                                                   : "interrupted\n",
+                  stderr);
             rc = EXIT_INTERRUPTED;
         }
     }

@@ -430,8 +430,16 @@ char *store_last_success(struct store *s, const char *provider)
     struct store_first_value v;
     struct hs_error ignored = HS_ERROR_INIT;
     int rc = store_first_value(s,
-                               "SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
-                               " AND status='success'",
+                               /* The provider's own rows say whether all of a
+                                * sync went well; a database without them (older
+                                * versions, the Python tool) has only the
+                                * resources' rows. */
+                               "SELECT CASE WHEN EXISTS (SELECT 1 FROM sync_runs WHERE"
+                               " provider=?1 AND resource='*' AND status<>'running')"
+                               " THEN (SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
+                               " AND resource='*' AND status='success')"
+                               " ELSE (SELECT MAX(finished_at) FROM sync_runs WHERE provider=?1"
+                               " AND status='success') END",
                                provider, NULL, &v, "cannot read sync_runs", &ignored);
     return rc == 0 ? v.text : NULL;
 }
@@ -545,7 +553,7 @@ int store_abort_stale_runs(struct store *s, struct hs_error *err)
     store_now_iso(now);
     const char *when = now;
     return store_rows(s,
-                      "UPDATE sync_runs SET status='aborted', finished_at=?1,"
+                      "UPDATE sync_runs SET status='interrupted', finished_at=?1,"
                       " error_text=COALESCE(error_text, 'the process ended before the run"
                       " finished') WHERE status='running'",
                       &when, 1, NULL, NULL, "cannot update sync_runs", err);

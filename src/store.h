@@ -124,7 +124,7 @@ int store_run_finish(struct store *s, int64_t run_id, const char *status,
                      const char *watermark_after, const struct run_counts *counts,
                      const char *error_text, struct hs_error *err);
 
-/* Marks runs left 'running' by a process that died as 'aborted' (call
+/* Marks runs left 'running' by a process that died as 'interrupted' (call
  * while holding the sync lock, when no other sync can be running). */
 int store_abort_stale_runs(struct store *s, struct hs_error *err);
 
@@ -159,7 +159,9 @@ int store_each_view(struct store *s, int (*fn)(void *arg, const char *name), voi
 /* Whether a view of that name exists. */
 bool store_has_view(struct store *s, const char *name);
 
-/* finished_at of the provider's latest successful run (malloc'ed), NULL if none. */
+/* finished_at of the provider's latest sync in which every resource it ran
+ * succeeded (its "*" row; in a database without those, of its latest
+ * successful resource run), malloc'ed; NULL if none. */
 char *store_last_success(struct store *s, const char *provider);
 /* Record counts per provider/resource, ordered. */
 int store_each_count(struct store *s,

@@ -252,7 +252,13 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
     log_progress_done();
     pthread_mutex_lock(&pass->lock);
     struct provider_result *result = pass->result;
-    const char *status = rc == 0 ? "success" : skipped ? "skipped" : "error";
+    /* Ctrl-C is no failure of the resource: its committed pages stay and
+     * the next sync resumes after them. */
+    bool interrupted = rc != 0 && !skipped && (err->kind == HS_ERR_INTERRUPTED || hs_interrupted);
+    const char *status = rc == 0          ? "success"
+                         : skipped        ? "skipped"
+                         : interrupted    ? "interrupted"
+                                          : "error";
     if (tr->run_id)
         run_store_finish(r, tr->run_id, status, ts ? ts->watermark : NULL, counts,
                          rc == 0 ? NULL : err->msg);
@@ -269,7 +275,8 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
     } else {
         result->resources_failed++;
         hs_error_prefix(err, "%s/%s: ", run->provider->name, res->name); /* unless said */
-        log_error("%s", err->msg);
+        if (!interrupted) /* the command says it once for all */
+            log_error("%s", err->msg);
         if (result->error.kind == HS_OK)
             result->error = *err;
     }
@@ -410,6 +417,20 @@ static void auth_hint(const struct provider *p, struct hs_error *err)
                         p->name);
 }
 
+/* The provider's own row in sync_runs (resource "*"): a success only when
+ * every resource it ran succeeded (or was skipped), so that status's last
+ * success and STALE mean "all of it", not "some resource". */
+static void book_provider_pass(struct sync_runner *r, int64_t id,
+                               const struct provider_result *result)
+{
+    if (!id)
+        return;
+    bool ok = result->error.kind == HS_OK && !result->failed;
+    bool interrupted = !ok && (result->error.kind == HS_ERR_INTERRUPTED || hs_interrupted);
+    run_store_finish(r, id, ok ? "success" : interrupted ? "interrupted" : "error", NULL,
+                     &result->counts, ok ? NULL : result->error.msg);
+}
+
 static int run_provider(struct sync_runner *r, const struct provider *p,
                         struct provider_result *result)
 {
@@ -421,12 +442,13 @@ static int run_provider(struct sync_runner *r, const struct provider *p,
         hs_error_set(&result->error, HS_ERR_FINAL, "out of memory");
         return -1;
     }
+    int64_t pass_id = 0;
+    if (run_store_start(r, p->name, "*", NULL, &pass_id) < 0)
+        pass_id = 0;
     if (p->prepare && p->prepare(run, &result->error) < 0) {
         auth_hint(p, &result->error);
-        int64_t id = 0;
-        if (run_store_start(r, p->name, "*", NULL, &id) == 0)
-            run_store_finish(r, id, "error", NULL, &result->counts, result->error.msg);
         result->failed = true;
+        book_provider_pass(r, pass_id, result);
         sync_provider_run_free(run);
         return -1;
     }
@@ -435,9 +457,9 @@ static int run_provider(struct sync_runner *r, const struct provider *p,
     if (result->error.kind != HS_OK) {
         auth_hint(p, &result->error);
         result->failed = true;
-        return -1;
     }
-    return 0;
+    book_provider_pass(r, pass_id, result);
+    return result->failed ? -1 : 0;
 }
 
 int sync_provider(struct sync_runner *r, const struct provider *p, struct provider_result *result)

@@ -13,7 +13,7 @@ kill -INT "$pid"
 wait "$pid"
 rc=$?
 check "SIGINT ends the sync with exit 130" eq "$rc" 130
-check "...saying so" has "Interrupted"
+check "...saying so in one line" eval 'has "^interrupted: progress kept, the next sync resumes$"'
 check "...with the database intact" eq "$(sql 'PRAGMA integrity_check')" ok
 stored=$(count)
 check "...and only whole pages stored (the open page rolled back)" eval '[ "$stored" -gt 0 ] && [ $((stored % 10)) -eq 0 ]'
@@ -47,7 +47,7 @@ check "status works meanwhile" run 0 status
 check "--lock-timeout waits for the first to finish" run 0 sync --lock-timeout 60
 wait "$pid"
 check "...and the first one finished fine" eq "$?" 0
-check "a killed run is marked aborted by the next sync" eq "$(sql "SELECT COUNT(*) > 0, SUM(status = 'running') FROM sync_runs WHERE status IN ('running','aborted')")" "1|0"
+check "a killed run is marked interrupted by the next sync" eq "$(sql "SELECT COUNT(*) > 0, SUM(status = 'running') FROM sync_runs WHERE status IN ('running','interrupted')")" "1|0"
 # Ctrl-C while Oura's heart rate runs and its later resources (sleep, ...)
 # have pages set aside: those were never committed, so their runs are not
 # booked as successes, and the next sync fetches them again.
