@@ -3,6 +3,7 @@
 #ifndef HS_CMD_H
 #define HS_CMD_H
 
+#include "buf.h"
 #include "config.h"
 #include "store.h"
 
@@ -34,6 +35,7 @@ struct command {
 
 extern const struct command commands[];
 
+int cmd_init(struct cli *cli);
 int cmd_init_db(struct cli *cli);
 int cmd_auth(struct cli *cli);
 int cmd_sync(struct cli *cli);
@@ -68,6 +70,19 @@ void cli_import_npm_tokens(const struct config *cfg, struct store *s,
  * a JSON array (caller owns; NULL and err on failure), and as a table. */
 json_t *status_runs_collect(struct store *s, int n, struct hs_error *err);
 void status_runs_print(const json_t *runs, int n);
+/* auth's options shared with init (--listen-host, --listen-port, --timeout,
+ * --no-browser) at cli->argv[*i]: 0 taken (*i moved past its value),
+ * EXIT_USAGE when malformed (printed), -1 when not one of them. */
+struct auth_ctx;
+int auth_parse_option(const char *command, struct cli *cli, int *i, struct auth_ctx *ctx);
+/* Authorizes p (its `auth`), enabling it in the config when it was not;
+ * with then_probe, one cheap request then tells what the account holds.
+ * Returns an exit code. */
+int auth_provider(const struct config *cfg, struct store *s, const struct provider *p,
+                  struct auth_ctx *ctx, bool then_probe);
+/* providers: the state of p's credentials in a few words (cmd_providers.c). */
+void providers_auth_state(const struct config *cfg, struct store *s, const struct provider *p,
+                          struct buf *out);
 /* True when argv[i] is --help or -h. */
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */

@@ -26,24 +26,36 @@ static int parse_port(const char *s, int *out)
     return 0;
 }
 
+int auth_parse_option(const char *command, struct cli *cli, int *i, struct auth_ctx *ctx)
+{
+    const char *arg = cli->argv[*i];
+    bool has_value = *i + 1 < cli->argc;
+    if (!strcmp(arg, "--listen-host") && has_value) {
+        ctx->listen_host = cli->argv[++*i];
+    } else if (!strcmp(arg, "--listen-port") && has_value) {
+        if (parse_port(cli->argv[++*i], &ctx->listen_port) < 0)
+            return cli_usage_error(command, "--listen-port needs a port number (0-65535)");
+    } else if (!strcmp(arg, "--timeout") && has_value) {
+        if (parse_port(cli->argv[++*i], &ctx->timeout_seconds) < 0 || ctx->timeout_seconds == 0)
+            return cli_usage_error(command, "--timeout needs seconds (1-65535)");
+    } else if (!strcmp(arg, "--no-browser")) {
+        ctx->open_browser = false;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_auth_args(struct cli *cli, struct auth_args *a)
 {
     a->ctx.open_browser = true;
     a->ctx.read_stdin = true;
     for (int i = 1; i < cli->argc; i++) {
         const char *arg = cli->argv[i];
-        bool has_value = i + 1 < cli->argc;
-        if (!strcmp(arg, "--listen-host") && has_value) {
-            a->ctx.listen_host = cli->argv[++i];
-        } else if (!strcmp(arg, "--listen-port") && has_value) {
-            if (parse_port(cli->argv[++i], &a->ctx.listen_port) < 0)
-                return cli_usage_error("auth", "--listen-port needs a port number (0-65535)");
-        } else if (!strcmp(arg, "--timeout") && has_value) {
-            if (parse_port(cli->argv[++i], &a->ctx.timeout_seconds) < 0 ||
-                a->ctx.timeout_seconds == 0)
-                return cli_usage_error("auth", "--timeout needs seconds (1-65535)");
-        } else if (!strcmp(arg, "--no-browser")) {
-            a->ctx.open_browser = false;
+        int rc = auth_parse_option("auth", cli, &i, &a->ctx);
+        if (rc >= 0) {
+            if (rc > 0)
+                return rc;
         } else if (arg[0] == '-') {
             return cli_usage_error("auth", "unknown or incomplete option '%s'", arg);
         } else if (!a->provider) {
@@ -75,36 +87,61 @@ static void enable_provider(const struct config *cfg, const struct provider *p)
         log_info("Enabled %s in %s ([%s].enabled = true).", p->title, config_path(cfg), p->name);
 }
 
+/* p->probe's finding, or that the sign-in works when p has none. */
+static void probe(struct provider_run *run, const struct provider *p)
+{
+    struct hs_error err = HS_ERROR_INIT;
+    struct buf found = BUF_INIT;
+    if (!p->probe)
+        log_info("%s: signed in; the first sync fetches your data.", p->title);
+    else if (p->prepare(run, &err) < 0 || p->probe(run, &found, &err) < 0)
+        log_warn("%s: signed in, but the first request failed: %s", p->title, err.msg);
+    else
+        log_info("%s: %s.", p->title, found.data);
+    buf_free(&found);
+}
+
+int auth_provider(const struct config *cfg, struct store *s, const struct provider *p,
+                  struct auth_ctx *ctx, bool then_probe)
+{
+    if (!p->authenticate) {
+        log_error("%s: `auth` is not available for this provider yet", p->name);
+        return EXIT_USAGE;
+    }
+    struct sync_runner *runner = sync_runner_new(s, cfg, NULL);
+    struct provider_run *run = runner ? sync_provider_run_new(runner, p) : NULL;
+    struct hs_error err = HS_ERROR_INIT;
+    int rc = EXIT_FAILED;
+    if (run) {
+        ctx->run = run;
+        if (p->authenticate(ctx, &err) == 0) {
+            rc = EXIT_OK;
+            enable_provider(cfg, p);
+            /* A key or password is checked by a request already: auth said
+             * what it found. */
+            if (then_probe && p->auth == AUTH_OAUTH2)
+                probe(run, p);
+        } else
+            log_error("%s auth failed: %s", p->name, err.msg);
+        if (err.kind == HS_ERR_CONFIG)
+            rc = EXIT_USAGE;
+    }
+    sync_provider_run_free(run);
+    sync_runner_free(runner);
+    return rc;
+}
+
 int cmd_auth(struct cli *cli)
 {
     struct auth_args a = {0};
     int rc = parse_auth_args(cli, &a);
     if (rc)
         return rc;
-    if (!a.provider->authenticate) {
-        log_error("%s: `auth` is not available for this provider yet", a.provider->name);
-        return EXIT_USAGE;
-    }
     struct config *cfg;
     struct store *s;
     if ((rc = cli_open(cli, &cfg, &s)) != EXIT_OK)
         return rc;
-    struct sync_runner *runner = sync_runner_new(s, cfg, NULL);
-    struct provider_run *run = runner ? sync_provider_run_new(runner, a.provider) : NULL;
-    struct hs_error err = HS_ERROR_INIT;
-    rc = EXIT_FAILED;
-    if (run) {
-        a.ctx.run = run;
-        if (a.provider->authenticate(&a.ctx, &err) == 0) {
-            rc = EXIT_OK;
-            enable_provider(cfg, a.provider);
-        } else
-            log_error("%s auth failed: %s", a.provider->name, err.msg);
-        if (err.kind == HS_ERR_CONFIG)
-            rc = EXIT_USAGE;
-    }
-    sync_provider_run_free(run);
-    sync_runner_free(runner);
+    rc = auth_provider(cfg, s, a.provider, &a.ctx, false);
     cli_close(cfg, s);
     return rc;
 }

@@ -54,8 +54,8 @@ static bool has_key(const struct provider *p, const char *name)
     return false;
 }
 
-static void auth_state(const struct config *cfg, struct store *s, const struct provider *p,
-                       struct buf *out)
+void providers_auth_state(const struct config *cfg, struct store *s, const struct provider *p,
+                          struct buf *out)
 {
     struct buf missing = BUF_INIT;
     setup_keys(cfg, p, false, &missing);
@@ -73,7 +73,7 @@ static void auth_state(const struct config *cfg, struct store *s, const struct p
 static void print_provider(const struct config *cfg, struct store *s, const struct provider *p)
 {
     struct buf auth = BUF_INIT, on = BUF_INIT, off = BUF_INIT;
-    auth_state(cfg, s, p, &auth);
+    providers_auth_state(cfg, s, p, &auth);
     for (const struct resource *r = p->resources; r->name; r++) {
         struct buf *b = provider_resource_on(cfg, p, r->name) ? &on : &off;
         buf_addf(b, "%s%s", b->len ? " " : "", r->name);

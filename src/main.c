@@ -12,6 +12,26 @@
 #include <sys/stat.h>
 
 const struct command commands[] = {
+    {"init", cmd_init, "set providers up: where to register, keys, sign-in, first sync",
+     "usage: health-sync [GLOBAL OPTIONS] init\n"
+     "       health-sync [GLOBAL OPTIONS] init --provider NAME [--KEY VALUE | --KEY-file PATH |\n"
+     "                                    --KEY-stdin]... [--sync] [auth options]\n"
+     "\n"
+     "On a terminal: shows each provider's state, asks which one to add or change,\n"
+     "shows where to register an application (and the exact redirect URI), asks for\n"
+     "its client id and secret, API key or e-mail and password (secrets are not\n"
+     "echoed), writes them into the config file in place (0600; comments and order\n"
+     "kept), runs its `auth`, makes one request to show what the account holds,\n"
+     "and offers the first sync.\n"
+     "\n"
+     "For scripts, --provider NAME takes the provider's config keys as options, with\n"
+     "dashes for underscores: --client-id ID, --client-secret-file PATH (first line\n"
+     "of the file), --password-stdin (one line of standard input); a secret given as\n"
+     "--KEY VALUE is visible to other users in the process list.\n"
+     "\n"
+     "  --sync              with --provider: run the first sync afterwards\n"
+     "  --listen-host H, --listen-port P, --no-browser, --timeout SECONDS\n"
+     "                      as for `auth`\n"},
     {"init-db", cmd_init_db, "create or upgrade the database",
      "usage: health-sync [GLOBAL OPTIONS] init-db\n"
      "\n"

@@ -508,4 +508,5 @@ const struct provider hevy_provider = {
     .resources = hevy_resources,
     .authenticate = hevy_authenticate,
     .prepare = hevy_prepare,
+    .setup_url = "https://hevy.com/settings?developer",
 };

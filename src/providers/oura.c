@@ -820,6 +820,30 @@ static const struct resource oura_resources[] = {
     {NULL},
 };
 
+/* init's check: one request, the last 30 days of daily sleep. */
+static int oura_probe(struct provider_run *r, struct buf *found, struct hs_error *err)
+{
+    char from[TIME_DATE_LEN], to[TIME_DATE_LEN];
+    time_t now = time_now();
+    time_format_date(now - 30 * 86400, from);
+    time_format_date(now, to);
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/v2/usercollection/daily_sleep", run_config_str(r, "base_url"));
+    http_url_add_param(&url, "start_date", from);
+    http_url_add_param(&url, "end_date", to);
+    json_t *reply = NULL;
+    int rc = run_get_json(r, url.data, &reply, err);
+    buf_free(&url);
+    if (rc < 0)
+        return -1;
+    size_t n = json_array_size(json_object_get(reply, "data"));
+    bool more = json_is_string(json_object_get(reply, "next_token"));
+    buf_addf(found, "%s%zu day%s of sleep in the last 30 days", more ? "over " : "", n,
+             n == 1 ? "" : "s");
+    json_decref(reply);
+    return 0;
+}
+
 const struct provider oura_provider = {
     .name = "oura",
     .title = "Oura",
@@ -832,4 +856,6 @@ const struct provider oura_provider = {
     .prepare = oauth2_prepare,
     .refresh = oauth2_refresh,
     .cleanup = oura_cleanup,
+    .setup_url = "https://developer.ouraring.com/applications",
+    .probe = oura_probe,
 };

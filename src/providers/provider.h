@@ -77,6 +77,13 @@ struct provider {
     int (*refresh)(struct provider_run *r, struct hs_error *err);
     /* Release run->data. May be NULL. */
     void (*cleanup)(struct provider_run *r);
+    /* Where a person registers an application or creates a key (`init`
+     * shows it); NULL when there is none (Eight Sleep signs in as its app). */
+    const char *setup_url;
+    /* One cheap request once credentials work, appending what the account
+     * holds to `found` ("14 nights of sleep in the last 30 days").  Runs
+     * after prepare.  NULL: `init` says the sign-in works, nothing more. */
+    int (*probe)(struct provider_run *r, struct buf *found, struct hs_error *err);
 };
 
 /* One provider's part of a sync (or of an auth). */
@@ -137,6 +144,9 @@ int task_request_json(struct task *t, const struct http_request *req, json_t **o
                       struct hs_error *err);
 /* GET url (see task_request_json). */
 int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error *err);
+/* GET url with the run's access token as Bearer, outside any task (one
+ * request: no 401 refresh, no fetch-ahead). */
+int run_get_json(struct provider_run *r, const char *url, json_t **out, struct hs_error *err);
 
 /* Listings fetched ahead, in parallel: job i is urls[i] followed by the
  * continuation pages next_url() names (NULL: the job is complete).

@@ -358,6 +358,24 @@ static const struct resource strava_resources[] = {
     {NULL},
 };
 
+/* init's check: one request for the athlete the token belongs to. */
+static int strava_probe(struct provider_run *r, struct buf *found, struct hs_error *err)
+{
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/athlete", run_config_str(r, "base_url"));
+    json_t *athlete = NULL;
+    int rc = run_get_json(r, url.data, &athlete, err);
+    buf_free(&url);
+    if (rc < 0)
+        return -1;
+    const char *first = json_string_value(json_object_get(athlete, "firstname"));
+    const char *last = json_string_value(json_object_get(athlete, "lastname"));
+    buf_addf(found, "signed in as %s%s%s", first ? first : "the athlete", last ? " " : "",
+             last ? last : "");
+    json_decref(athlete);
+    return 0;
+}
+
 const struct provider strava_provider = {
     .name = "strava",
     .title = "Strava",
@@ -369,4 +387,6 @@ const struct provider strava_provider = {
     .prepare = strava_prepare,
     .refresh = oauth2_refresh,
     .cleanup = strava_cleanup,
+    .setup_url = "https://www.strava.com/settings/api",
+    .probe = strava_probe,
 };

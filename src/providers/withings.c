@@ -800,4 +800,5 @@ const struct provider withings_provider = {
     .authenticate = oauth2_authenticate,
     .prepare = withings_prepare,
     .refresh = oauth2_refresh,
+    .setup_url = "https://developer.withings.com/dashboard/",
 };

@@ -257,6 +257,12 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
     return task_request_json(t, &req, out, err);
 }
 
+int run_get_json(struct provider_run *r, const char *url, json_t **out, struct hs_error *err)
+{
+    struct http_request req = {.method = "GET", .url = url, .bearer = run_access_token(r)};
+    return http_send_json(r->http, &req, out, err);
+}
+
 size_t run_max_concurrency(const struct provider_run *r)
 {
     long long n = config_int(r->cfg, "app", "max_concurrency");
