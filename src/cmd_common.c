@@ -31,7 +31,7 @@ static struct config_section *config_sections(void)
     sections[0].keys = config_app_keys;
     for (size_t i = 0; i < n; i++) {
         sections[i + 1].name = providers[i]->name;
-        sections[i + 1].keys = providers[i]->config_keys;
+        sections[i + 1].keys = provider_config_keys(providers[i]);
     }
     return sections;
 }

@@ -15,7 +15,7 @@
 static void setup_keys(const struct config *cfg, const struct provider *p, bool set,
                        struct buf *out)
 {
-    for (const struct config_key *k = p->config_keys; k->name; k++)
+    for (const struct config_key *k = provider_config_keys(p); k->name; k++)
         if (provider_key_is_setup(k) && config_is_set(cfg, p->name, k->name) == set)
             buf_addf(out, "%s%s", out->len ? ", " : "", k->name);
 }
@@ -48,7 +48,7 @@ static void token_state(struct store *s, const struct provider *p, struct buf *o
 
 static bool has_key(const struct provider *p, const char *name)
 {
-    for (const struct config_key *k = p->config_keys; k->name; k++)
+    for (const struct config_key *k = provider_config_keys(p); k->name; k++)
         if (!strcmp(k->name, name))
             return true;
     return false;

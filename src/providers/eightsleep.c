@@ -26,7 +26,6 @@
 #define TOKEN_MARGIN_SECONDS 60
 
 static const struct config_key eightsleep_keys[] = {
-    {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
     {"access_token", CFG_SECRET, NULL, 0, 0, "static access token (overrides the password login)"},
     {"email", CFG_STRING, NULL, 0, 0, "account e-mail for the password grant"},
     {"password", CFG_SECRET, NULL, 0, 0, "account password"},
@@ -39,8 +38,6 @@ static const struct config_key eightsleep_keys[] = {
     {"overlap_days", CFG_INT, "2", 0, 3650, "days re-fetched before the watermark"},
     {"intervals_days", CFG_INT, "90", 0, 36500,
      "days of sessions a full pass of intervals walks back (0: the whole history)"},
-    {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
-    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 
@@ -1002,7 +999,7 @@ const struct provider eightsleep_provider = {
     .title = "Eight Sleep",
     .auth = AUTH_PASSWORD,
     .parallel_resources = true,
-    .config_keys = eightsleep_keys,
+    .own_keys = eightsleep_keys,
     .resources = eightsleep_resources,
     .authenticate = eightsleep_authenticate,
     .prepare = eightsleep_prepare,

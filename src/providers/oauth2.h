@@ -39,6 +39,9 @@ struct oauth2_param {
 };
 
 struct oauth2_flow {
+    /* Defaults of [<provider>].authorize_url, token_url (NULL: no such key,
+     * the signing hook knows where), redirect_uri and scopes. */
+    const char *authorize_url, *token_url, *redirect_uri, *scopes;
     enum oauth2_client_auth client_auth;
     /* Joins the scopes in the authorize URL (' ' or ','); the configured
      * list may use commas or spaces either way, repeats are dropped. */

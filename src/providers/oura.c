@@ -26,6 +26,7 @@
  * per window; only the first run and `sync --full` walk it from that first day (samples are never
  * edited, and a reconciliation would cost a request per month of history). */
 #include "oauth2.h"
+#include "paging.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -49,30 +50,10 @@
 #define HEARTRATE_AHEAD 6
 
 static const struct config_key oura_keys[] = {
-    {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
     {"access_token", CFG_SECRET, NULL, 0, 0,
      "personal access token (retired by Oura; one still held is used as is)"},
-    {"client_id", CFG_STRING, NULL, 0, 0, "OAuth2 client id of your Oura application"},
-    {"client_secret", CFG_SECRET, NULL, 0, 0, "OAuth2 client secret"},
-    {"redirect_uri", CFG_URL, "http://localhost:8484/callback", 0, 0,
-     "must match the application; Oura rejects 127.0.0.1"},
-    {"scopes", CFG_STRING,
-     "extapi:daily extapi:heartrate extapi:personal extapi:workout extapi:session extapi:tag "
-     "extapi:spo2",
-     0, 0, "space-separated OAuth2 scopes"},
     {"start_date", CFG_DATE, "2010-01-01", 0, 0, "first day to backfill"},
     {"overlap_days", CFG_INT, "7", 0, 3650, "days re-fetched before the watermark on each sync"},
-    {"base_url", CFG_URL, "https://api.ouraring.com", 0, 0, "API root holding /v2/usercollection"},
-    /* Oura's OAuth as it runs since its move to moi.ouraring.com. */
-    {"authorize_url", CFG_URL, "https://moi.ouraring.com/oauth/v2/ext/oauth-authorize", 0, 0,
-     "OAuth2 authorize endpoint"},
-    {"token_url", CFG_URL, "https://moi.ouraring.com/oauth/v2/ext/oauth-token", 0, 0,
-     "OAuth2 token endpoint"},
-    /* Oura limits requests per 5 minutes, not at once; a backfill's ~500
-     * requests are slot-bound at a real latency, so more in flight is
-     * faster (docs/performance.md). */
-    {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests to this provider"},
-    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 
@@ -198,6 +179,13 @@ static const char *const discovery_fields[] = {"token_endpoint", "issuer", "oidc
 
 /* Client authentication by HTTP Basic; refresh tokens rotate and are single use. */
 static const struct oauth2_flow oura_oauth2 = {
+    /* Oura's OAuth as it runs since its move to moi.ouraring.com. */
+    .authorize_url = "https://moi.ouraring.com/oauth/v2/ext/oauth-authorize",
+    .token_url = "https://moi.ouraring.com/oauth/v2/ext/oauth-token",
+    /* Oura rejects 127.0.0.1. */
+    .redirect_uri = "http://localhost:8484/callback",
+    .scopes = "extapi:daily extapi:heartrate extapi:personal extapi:workout extapi:session "
+              "extapi:tag extapi:spo2",
     .client_auth = OAUTH2_CLIENT_BASIC,
     .scope_separator = ' ',
     .rotating_refresh = true,
@@ -223,63 +211,9 @@ static char *collection_url(const struct provider_run *r, const char *resource)
     return buf_detach(&url);
 }
 
-typedef int (*document_fn)(struct task *t, json_t *doc, void *arg, struct hs_error *err);
-
-/* The documents of one reply: `data` as an array (its objects) or an object
- * (one document); a reply without `data` is itself one document. */
-static int each_document(struct task *t, json_t *reply, document_fn fn, void *arg,
-                         struct hs_error *err)
-{
-    json_t *data = json_is_object(reply) ? json_object_get(reply, "data") : reply;
-    if (!data)
-        data = reply;
-    if (json_is_object(data))
-        return fn(t, data, arg, err);
-    for (size_t i = 0; i < json_array_size(data); i++) {
-        json_t *doc = json_array_get(data, i);
-        if (json_is_object(doc) && fn(t, doc, arg, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The page's continuation token: NULL when absent or empty (the last page). */
-static const char *next_token_of(const json_t *page)
-{
-    const char *token = json_string_value(json_object_get(page, "next_token"));
-    return token && *token ? token : NULL;
-}
-
-/* Every page of `url` (repeated with next_token until it is absent or
- * empty); commits after each page when commit_pages; counts the pages in
- * *pages when not NULL. */
-static int list_all(struct task *t, const char *url, bool commit_pages, document_fn fn, void *arg,
-                    int *pages, struct hs_error *err)
-{
-    char *next = NULL;
-    int rc = 0;
-    do {
-        if (pages)
-            ++*pages;
-        struct buf page = BUF_INIT;
-        buf_adds(&page, url);
-        if (next)
-            http_url_add_param(&page, "next_token", next);
-        json_t *reply = NULL;
-        rc = task_get_json(t, page.data, &reply, err);
-        buf_free(&page);
-        if (rc == 0)
-            rc = each_document(t, reply, fn, arg, err);
-        free(next);
-        const char *token = next_token_of(reply);
-        next = rc == 0 && token ? strdup(token) : NULL;
-        json_decref(reply);
-        if (rc == 0 && commit_pages)
-            rc = task_commit(t, NULL, NULL, err);
-    } while (rc == 0 && next);
-    free(next);
-    return rc;
-}
+/* Pages {"data": [...], "next_token": ...}; a `data` object is one
+ * document, and a reply without `data` is itself one. */
+static const struct cursor_paging oura_paging = {"data", "next_token", "next_token", true};
 
 static char *str_or_null(const json_t *v)
 {
@@ -341,7 +275,7 @@ static int commit_now(struct task *t, struct hs_error *err)
 static int sync_personal_info(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "personal_info");
-    int rc = list_all(t, url, false, put_personal_info, NULL, NULL, err);
+    int rc = cursor_list(t, url, &oura_paging, put_personal_info, NULL, false, NULL, err);
     free(url);
     return rc < 0 ? -1 : commit_now(t, err);
 }
@@ -351,7 +285,7 @@ static int sync_personal_info(struct task *t, struct hs_error *err)
 static int sync_ring_configuration(struct task *t, struct hs_error *err)
 {
     char *url = collection_url(t->run, "ring_configuration");
-    int rc = list_all(t, url, true, put_document, NULL, NULL, err);
+    int rc = cursor_list(t, url, &oura_paging, put_document, NULL, true, NULL, err);
     free(url);
     if (rc == 0)
         rc = task_sweep(t, NULL, NULL, err);
@@ -398,7 +332,7 @@ static int walk_to_earliest_day(struct task *t, time_t start_date, time_t *earli
         time_t hi = lo + (time_t)(WINDOW_DAYS - 1) * DAY;
         char *url = window_url(t->run, "daily_activity", lo, hi < today ? hi : today);
         *earliest = today + DAY;
-        int rc = list_all(t, url, false, note_earliest_day, earliest, NULL, err);
+        int rc = cursor_list(t, url, &oura_paging, note_earliest_day, earliest, false, NULL, err);
         free(url);
         if (rc < 0 || *earliest <= today)
             return rc;
@@ -418,8 +352,8 @@ static int first_page_earliest(struct task *t, time_t from, time_t to, time_t *e
                  : hs_error_set(err, HS_ERR_FINAL, "out of memory");
     free(url);
     if (rc == 0)
-        rc = each_document(t, reply, note_earliest_day, earliest, err);
-    *more = next_token_of(reply) != NULL;
+        rc = cursor_each_item(t, reply, &oura_paging, note_earliest_day, earliest, err);
+    *more = cursor_next_token(reply, &oura_paging) != NULL;
     json_decref(reply);
     return rc;
 }
@@ -512,7 +446,7 @@ static int put_window_page(struct task *jt, size_t job, json_t *page, void *arg,
                            struct hs_error *err)
 {
     (void)job, (void)arg;
-    return each_document(jt, page, put_document, NULL, err);
+    return cursor_each_item(jt, page, &oura_paging, put_document, NULL, err);
 }
 
 /* After a window's pages: sweeps what the window no longer holds and
@@ -625,15 +559,7 @@ static int heartrate_start(struct task *t, time_t *start, struct hs_error *err)
 static char *next_page_url(const char *url, const json_t *page, void *unused)
 {
     (void)unused;
-    const char *token = next_token_of(page);
-    if (!token)
-        return NULL;
-    struct buf next = BUF_INIT;
-    /* Drop an earlier next_token: it is always the last parameter. */
-    const char *old = strstr(url, "&next_token=");
-    buf_add(&next, url, old ? (size_t)(old - url) : strlen(url));
-    http_url_add_param(&next, "next_token", token);
-    return buf_detach(&next);
+    return cursor_next_url(url, page, &oura_paging);
 }
 
 struct heartrate_windows {
@@ -648,7 +574,7 @@ static int put_heartrate_page(struct task *jt, size_t job, json_t *page, void *a
                               struct hs_error *err)
 {
     (void)job, (void)arg;
-    return each_document(jt, page, put_heartrate, NULL, err);
+    return cursor_each_item(jt, page, &oura_paging, put_heartrate, NULL, err);
 }
 
 /* A sample of a streamed page (objects only, as each_document takes). */
@@ -699,7 +625,7 @@ static int first_heartrate_window(struct task *t, const char *url, const char *e
                                   struct first_window *fw, struct hs_error *err)
 {
     memset(fw, 0, sizeof *fw);
-    if (list_all(t, url, false, put_heartrate_noted, fw, &fw->pages, err) < 0)
+    if (cursor_list(t, url, &oura_paging, put_heartrate_noted, fw, false, &fw->pages, err) < 0)
         return -1;
     task_progress(t, "window 1 (to %.10s): %zu samples", end_iso, task_queued(t));
     return task_commit(t, end_iso, NULL, err);
@@ -849,7 +775,12 @@ const struct provider oura_provider = {
     .title = "Oura",
     .auth = AUTH_OAUTH2,
     .parallel_resources = true,
-    .config_keys = oura_keys,
+    .own_keys = oura_keys,
+    .base_url = "https://api.ouraring.com",
+    /* Oura limits requests per 5 minutes, not at once; a backfill's ~500
+     * requests are slot-bound at a real latency, so more in flight is
+     * faster (docs/performance.md). */
+    .max_concurrency = "16",
     .resources = oura_resources,
     .oauth2 = &oura_oauth2,
     .authenticate = oauth2_authenticate,

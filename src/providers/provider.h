@@ -64,7 +64,14 @@ struct provider {
      * provider's code is safe for that (its run->data is read-only or
      * locked, and resources that depend on others say after_previous). */
     bool parallel_resources;
-    const struct config_key *config_keys; /* the [name] section, ended by {NULL} */
+    /* The [name] section: the keys every provider shares (enabled,
+     * resources, max_concurrency, base_url; an OAuth2 provider's client_id,
+     * client_secret, redirect_uri, scopes, authorize_url, token_url) come
+     * from keys.c with the defaults below; own_keys ({NULL}-ended) are the
+     * rest.  provider_config_keys() gives the whole section. */
+    const struct config_key *own_keys;
+    const char *base_url;        /* default [name].base_url; NULL: no such key */
+    const char *max_concurrency; /* default [name].max_concurrency; NULL: 4 */
     const struct resource *resources;     /* in run order, ended by {NULL} */
     /* AUTH_OAUTH2: how the grants go (oauth2.h); NULL otherwise. */
     const struct oauth2_flow *oauth2;
@@ -230,6 +237,9 @@ void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(p
 /* The provider table (registry.c). */
 extern const struct provider *const providers[];
 const struct provider *provider_find(const char *name);
+/* Every key of the provider's config section, shared ones included, ended
+ * by {NULL} (built once, kept for the process). */
+const struct config_key *provider_config_keys(const struct provider *p);
 /* Whether [<provider>].resources selects the resource (unset: every one). */
 bool provider_resource_on(const struct config *cfg, const struct provider *p,
                           const char *resource);

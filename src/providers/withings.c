@@ -26,18 +26,9 @@
 #include <string.h>
 
 static const struct config_key withings_keys[] = {
-    {"enabled", CFG_BOOL, "false", 0, 0, "sync this provider"},
-    {"client_id", CFG_STRING, NULL, 0, 0, "OAuth2 client id of your Withings application"},
-    {"client_secret", CFG_SECRET, NULL, 0, 0, "OAuth2 client secret (used to sign, never sent)"},
-    {"redirect_uri", CFG_URL, "http://127.0.0.1:8485/callback", 0, 0, "must match the application"},
-    {"scopes", CFG_STRING, "user.metrics,user.activity", 0, 0, "comma-separated OAuth2 scopes"},
     {"overlap_seconds", CFG_INT, "300", 0, 315360000, "seconds re-fetched before the watermark"},
     {"meastypes", CFG_INT_LIST, NULL, 0, 0, "measure type ids to fetch (unset: every type)"},
-    {"base_url", CFG_URL, "https://wbsapi.withings.net", 0, 0, "host root holding /measure, /v2/measure, /v2/sleep, /v2/oauth2"},
-    {"authorize_url", CFG_URL, "https://account.withings.com/oauth2_user/authorize2", 0, 0, "OAuth2 authorize endpoint"},
     {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
-    {"max_concurrency", CFG_INT, "4", 1, 64, "parallel requests to this provider"},
-    {"resources", CFG_LIST, NULL, 0, 0, "resources to sync (unset: every one)"},
     {NULL},
 };
 
@@ -322,6 +313,9 @@ static const char *const withings_scope_aliases[][2] = {
 };
 
 static const struct oauth2_flow withings_oauth2 = {
+    .authorize_url = "https://account.withings.com/oauth2_user/authorize2",
+    .redirect_uri = "http://127.0.0.1:8485/callback",
+    .scopes = "user.metrics,user.activity",
     .client_auth = OAUTH2_CLIENT_SIGNED,
     .scope_separator = ',',
     .scope_aliases = withings_scope_aliases,
@@ -794,7 +788,8 @@ const struct provider withings_provider = {
     /* The listings are independent (offset paging keeps each one a chain):
      * side by side, within max_concurrency and the 120 a minute. */
     .parallel_resources = true,
-    .config_keys = withings_keys,
+    .own_keys = withings_keys,
+    .base_url = "https://wbsapi.withings.net", /* holds /measure, /v2/..., /v2/oauth2 */
     .resources = withings_resources,
     .oauth2 = &withings_oauth2,
     .authenticate = oauth2_authenticate,

@@ -266,7 +266,7 @@ int run_get_json(struct provider_run *r, const char *url, json_t **out, struct h
 size_t run_max_concurrency(const struct provider_run *r)
 {
     long long n = config_int(r->cfg, "app", "max_concurrency");
-    for (const struct config_key *k = r->provider->config_keys; k->name; k++)
+    for (const struct config_key *k = provider_config_keys(r->provider); k->name; k++)
         if (!strcmp(k->name, "max_concurrency") && run_config_int(r, k->name) < n)
             n = run_config_int(r, k->name);
     return n < 1 ? 1 : (size_t)n;

@@ -57,7 +57,7 @@ static struct config *load_config(void)
     struct config_section *sections = calloc(n + 2, sizeof *sections);
     sections[0] = (struct config_section){"app", config_app_keys};
     for (size_t i = 0; i < n; i++)
-        sections[i + 1] = (struct config_section){providers[i]->name, providers[i]->config_keys};
+        sections[i + 1] = (struct config_section){providers[i]->name, provider_config_keys(providers[i])};
     struct hs_error err = HS_ERROR_INIT;
     struct config *c = config_load(path, true, sections, &err);
     free(sections);
