@@ -131,7 +131,7 @@ static const struct config_key *flag_key(const struct provider *p, const char *f
         size_t n = strlen(flag), sn = strlen(forms[f].suffix);
         if (n <= sn || strcmp(flag + n - sn, forms[f].suffix))
             continue;
-        for (const struct config_key *k = p->config_keys; k->name; k++) {
+        for (const struct config_key *k = provider_config_keys(p); k->name; k++) {
             bool same = strlen(k->name) == n - sn;
             for (size_t i = 0; same && i < n - sn; i++)
                 same = (k->name[i] == '_' ? '-' : k->name[i]) == flag[i];
@@ -261,7 +261,7 @@ static int collect_changes(struct session *ss, const struct config *cfg, const s
     size_t nv = 0;
     int rc = 0;
     if (ss->interactive) {
-        for (const struct config_key *k = p->config_keys; k->name && nv < MAX_VALUES; k++) {
+        for (const struct config_key *k = provider_config_keys(p); k->name && nv < MAX_VALUES; k++) {
             bool ended = false;
             if (!provider_key_is_setup(k))
                 continue;
@@ -276,7 +276,7 @@ static int collect_changes(struct session *ss, const struct config *cfg, const s
     } else {
         for (size_t i = 0; i < ss->args->ngiven; i++)
             keys[nv] = ss->args->given[i].key, values[nv++] = strdup(ss->args->given[i].value);
-        for (const struct config_key *k = p->config_keys; k->name; k++) {
+        for (const struct config_key *k = provider_config_keys(p); k->name; k++) {
             bool given = false;
             for (size_t i = 0; i < nv; i++)
                 given |= keys[i] == k;
