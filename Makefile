@@ -24,7 +24,7 @@ LDFLAGS   += $(SANFLAGS)
 LIBS      := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
-LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/sync/*.c src/providers/*.c src/import/*.c))
+LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/sync/*.c src/providers/*.c src/import/*.c src/report/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 FAKE_SRC  := $(wildcard tests/fake/*.c)
 FAKE_OBJ  := $(FAKE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -107,7 +107,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_health-sync
 
 format:
-	clang-format -i src/*.[ch] src/sync/*.[ch] src/providers/*.[ch] src/import/*.[ch] tests/*/*.[ch] tools/*.c
+	clang-format -i src/*.[ch] src/sync/*.[ch] src/providers/*.[ch] src/import/*.[ch] src/report/*.[ch] tests/*/*.[ch] tools/*.c
 
 clean:
 	rm -rf build

@@ -43,6 +43,8 @@ int cmd_status(struct cli *cli);
 int cmd_export(struct cli *cli);
 int cmd_providers(struct cli *cli);
 int cmd_import(struct cli *cli);
+int cmd_report(struct cli *cli);
+int cmd_metadata(struct cli *cli);
 
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);

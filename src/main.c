@@ -103,6 +103,23 @@ const struct command commands[] = {
      "  --prune             also delete apple_health records the export no longer\n"
      "                      holds, between its first and last start time\n"
      "  --batch N           records per transaction (default 8192)\n"},
+    {"report", cmd_report, "write an offline HTML report with charts of your data",
+     "usage: health-sync [GLOBAL OPTIONS] report [--since DATE] [--until DATE] [--output FILE]\n"
+     "\n"
+     "Writes one self-contained HTML page (inline SVG charts, no script, nothing\n"
+     "fetched when opened): sleep, sleep by source, recovery, heart rate, activity,\n"
+     "body, training and freshness, each with a table of its numbers.\n"
+     "\n"
+     "  --since DATE        first day (YYYY-MM-DD; default: 364 days before --until)\n"
+     "  --until DATE        last day (default: today)\n"
+     "  --output FILE       where to write it (default health-report.html, mode 0600;\n"
+     "                      - for standard output)\n"},
+    {"metadata", cmd_metadata, "print a Datasette metadata document for the database",
+     "usage: health-sync [GLOBAL OPTIONS] metadata\n"
+     "\n"
+     "Prints JSON for `datasette health.sqlite -m metadata.json`: a title and a\n"
+     "description for every view and table, every column's meaning and unit, and\n"
+     "the README's example queries as canned queries.\n"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -5,7 +5,7 @@ _health_sync()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="init-db auth sync status export"
+    local commands="init-db auth sync status export report metadata"
     local providers="oura withings hevy strava eightsleep"
     local global="--config --db -v --verbose -q --quiet --help --version"
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -30,6 +30,7 @@ _health_sync()
     export)
         local things="hevy/workouts hevy/routines strava/activities oura/daily_sleep oura/heartrate withings/measures"
         COMPREPLY=($(compgen -W "$things --format --since --until --output --help" -- "$cur")) ;;
+    report) COMPREPLY=($(compgen -W "--since --until --output --help" -- "$cur")) ;;
     *) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
     esac
 }

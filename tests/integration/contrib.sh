@@ -25,14 +25,16 @@ check "the cron line, run from \$HOME, reads that same database" \
     eval '(cd home && HOME="$tmp/home" eval "$cron_line" >/dev/null 2>&1)'
 
 if command -v man >/dev/null; then
-    check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init-db auth sync status export; do grep -q "^ *$c" man.txt || exit 1; done'
+    check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init-db auth sync status export report metadata; do grep -q "^ *$c" man.txt || exit 1; done'
 else
     echo "# man not installed: rendering not checked"
 fi
 check "bash completion offers the commands" eval \
     'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync s); COMP_CWORD=1; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "sync status" ]'
+check "bash completion offers report's options" eval \
+    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync report --o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "--output" ]'
 check "bash completion offers providers after sync --providers" eval \
     'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync sync o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "oura" ]'
 check "the zsh completion is a #compdef file naming every command" eval \
-    'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init-db auth sync status export; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
+    'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init-db auth sync status export report metadata; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
 finish

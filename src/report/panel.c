@@ -1,0 +1,167 @@
+/* panel: the frame shared by the report's panels (see panel.h). */
+#include "panel.h"
+
+#include "html.h"
+#include "provider.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int panel_load(struct report_ctx *ctx, const char *sql, bool keyed, struct rows *r)
+{
+    const char *params[] = {ctx->since, ctx->until, ctx->lead_in, ctx->after};
+    if (rows_load(ctx->store, sql, params, 4, keyed, r, ctx->err) < 0) {
+        rows_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+void panel_begin(struct report_ctx *ctx, const char *id, const char *title, const char *sentence)
+{
+    buf_addf(ctx->out, "<section id=\"%s\">\n<h2>", id);
+    html_text(ctx->out, title);
+    buf_adds(ctx->out, "</h2>\n<p class=\"lede\">");
+    html_text(ctx->out, sentence);
+    buf_adds(ctx->out, "</p>\n");
+    buf_addf(&ctx->toc, "<li><a href=\"#%s\">", id);
+    html_text(&ctx->toc, title);
+    buf_adds(&ctx->toc, "</a></li>");
+}
+
+void panel_end(struct report_ctx *ctx)
+{
+    buf_adds(ctx->out, "</section>\n");
+}
+
+static void table_rows(struct buf *out, const struct table *t, size_t count)
+{
+    buf_adds(out, "<thead><tr>");
+    for (const char *const *h = t->headers; *h; h++) {
+        buf_adds(out, "<th scope=\"col\">");
+        html_text(out, *h);
+        buf_adds(out, "</th>");
+    }
+    buf_adds(out, "</tr></thead>\n<tbody>\n");
+    for (size_t k = 0; k < count; k++) {
+        buf_adds(out, "<tr>");
+        t->row(out, t->data, t->n - 1 - k);
+        buf_adds(out, "</tr>\n");
+    }
+    buf_adds(out, "</tbody></table>\n");
+}
+
+void table_write(struct buf *out, const struct table *t)
+{
+    if (t->n == 0)
+        return;
+    size_t shown = t->latest && t->latest < t->n ? t->latest : t->n;
+    buf_adds(out, "<div class=\"scroll\"><table><caption>");
+    html_text(out, t->caption);
+    if (shown < t->n)
+        html_textf(out, " (the latest %zu %s)", shown, t->noun);
+    buf_adds(out, "</caption>");
+    table_rows(out, t, shown);
+    buf_adds(out, "</div>\n");
+    if (shown == t->n)
+        return;
+    buf_adds(out, "<details><summary>");
+    html_textf(out, "All %zu %s", t->n, t->noun);
+    buf_adds(out, "</summary><div class=\"scroll\"><table class=\"all\">");
+    table_rows(out, t, t->n);
+    buf_adds(out, "</div></details>\n");
+}
+
+void td_day(struct buf *out, long day)
+{
+    char text[11];
+    day_to_text(day, text);
+    buf_addf(out, "<td>%s</td>", text);
+}
+
+void td_text(struct buf *out, const char *s)
+{
+    buf_adds(out, "<td>");
+    html_text(out, s);
+    buf_adds(out, "</td>");
+}
+
+void td_number(struct buf *out, double v, int decimals)
+{
+    buf_adds(out, "<td class=\"num\">");
+    fmt_number(out, v, decimals);
+    buf_adds(out, "</td>");
+}
+
+void td_duration(struct buf *out, double seconds)
+{
+    buf_adds(out, "<td class=\"num\">");
+    fmt_duration(out, seconds);
+    buf_adds(out, "</td>");
+}
+
+const char *provider_title(const char *name)
+{
+    if (!name)
+        return "unknown";
+    const struct provider *p = provider_find(name);
+    return p ? p->title : name;
+}
+
+void rolling_mean(const long *days, const double *values, size_t stride, size_t n, long window,
+                  double *out)
+{
+    size_t first = 0;
+    double sum = 0;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(values[i * stride]))
+            sum += values[i * stride], count++;
+        while (days[first] <= days[i] - window) {
+            if (!isnan(values[first * stride]))
+                sum -= values[first * stride], count--;
+            first++;
+        }
+        out[i] = count ? sum / (double)count : NAN;
+    }
+}
+
+void value_range(const struct report_ctx *ctx, const long *days, const double *values,
+                 size_t stride, size_t n, double *min, double *max)
+{
+    *min = *max = NAN;
+    for (size_t i = 0; i < n; i++) {
+        double v = values[i * stride];
+        if (isnan(v) || days[i] < ctx->day0 || days[i] > ctx->day1)
+            continue;
+        if (isnan(*min) || v < *min)
+            *min = v;
+        if (isnan(*max) || v > *max)
+            *max = v;
+    }
+}
+
+const char *most_rows_key(const struct rows *r, int col)
+{
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (!r->key[i] || (best && !strcmp(r->key[i], best)))
+            continue;
+        size_t count = 0;
+        for (size_t k = 0; k < r->n; k++)
+            if (r->key[k] && !strcmp(r->key[k], r->key[i]) && !isnan(rows_at(r, k, col)))
+                count++;
+        if (count > best_n)
+            best = r->key[i], best_n = count;
+    }
+    return best;
+}
+
+struct chart_spec day_chart(const struct report_ctx *ctx, const char *title, const char *desc,
+                            const char *y_unit, double ymin, double ymax)
+{
+    struct chart_spec spec = {title, desc, y_unit, "day", ctx->day0, ctx->day1, ymin, ymax, 0};
+    return spec;
+}
