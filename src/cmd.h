@@ -85,6 +85,12 @@ int auth_provider(const struct config *cfg, struct store *s, const struct provid
 /* providers: the state of p's credentials in a few words (cmd_providers.c). */
 void providers_auth_state(const struct config *cfg, struct store *s, const struct provider *p,
                           struct buf *out);
+/* The files a command's --output must never replace: the database and its
+ * companions (-wal, -shm, -journal), the sync lock and the config, compared
+ * by device and inode so that a symlink or a hard link to one is caught too.
+ * 0, or EXIT_USAGE after saying which file it is. */
+int cli_refuse_own_files(const char *command, const struct config *cfg, const char *db,
+                         const char *output);
 /* True when argv[i] is --help or -h. */
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */

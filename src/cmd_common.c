@@ -237,3 +237,30 @@ int cli_usage_error(const char *command, const char *fmt, ...)
         fputs("\nRun 'health-sync --help' for usage.\n", stderr);
     return EXIT_USAGE;
 }
+
+int cli_refuse_own_files(const char *command, const struct config *cfg, const char *db,
+                         const char *output)
+{
+    static const struct {
+        const char *suffix, *what;
+    } companions[] = {
+        {"", "the database"},
+        {"-wal", "the database's write-ahead log"},
+        {"-shm", "the database's shared-memory index"},
+        {"-journal", "the database's journal"},
+        {".lock", "the sync lock"},
+    };
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof companions / sizeof *companions; i++) {
+        struct buf name = BUF_INIT;
+        buf_addf(&name, "%s%s", db, companions[i].suffix);
+        if (!buf_failed(&name) && fspath_same_file(output, name.data))
+            rc = cli_usage_error(command, "refusing to write the %s over %s (%s)", command,
+                                 name.data, companions[i].what);
+        buf_free(&name);
+    }
+    if (!rc && config_file_found(cfg) && fspath_same_file(output, config_path(cfg)))
+        rc = cli_usage_error(command, "refusing to write the %s over %s (the config file)", command,
+                             config_path(cfg));
+    return rc;
+}

@@ -4,7 +4,6 @@
 
 #include "atomicfile.h"
 #include "buf.h"
-#include "fspath.h"
 #include "interrupt.h"
 #include "log.h"
 #include "provider.h"
@@ -232,35 +231,6 @@ static int build_query(struct store *s, const struct export_args *a, struct buf 
     return buf_failed(sql) ? EXIT_FAILED : 0;
 }
 
-/* The files an export must never replace: the database and its companions,
- * the lock and the config (compared by device and inode, so a symlink or a
- * hard link to one of them is caught as well). */
-static int refuse_own_files(const struct config *cfg, const char *db, const char *output)
-{
-    static const struct {
-        const char *suffix, *what;
-    } companions[] = {
-        {"", "the database"},
-        {"-wal", "the database's write-ahead log"},
-        {"-shm", "the database's shared-memory index"},
-        {"-journal", "the database's journal"},
-        {".lock", "the sync lock"},
-    };
-    int rc = 0;
-    for (size_t i = 0; !rc && i < sizeof companions / sizeof *companions; i++) {
-        struct buf name = BUF_INIT;
-        buf_addf(&name, "%s%s", db, companions[i].suffix);
-        if (!buf_failed(&name) && fspath_same_file(output, name.data))
-            rc = cli_usage_error("export", "refusing to write the export over %s (%s)",
-                                 name.data, companions[i].what);
-        buf_free(&name);
-    }
-    if (!rc && config_file_found(cfg) && fspath_same_file(output, config_path(cfg)))
-        rc = cli_usage_error("export", "refusing to write the export over %s (the config file)",
-                             config_path(cfg));
-    return rc;
-}
-
 static int write_header_once(void *arg, const struct cell *cells, int n)
 {
     struct writer *w = arg;
@@ -324,7 +294,7 @@ int cmd_export(struct cli *cli)
     bool to_stdout = !a.output || !strcmp(a.output, "-");
     rc = build_query(s, &a, &sql, params, &nparams, &provider);
     if (!rc && !to_stdout)
-        rc = refuse_own_files(cfg, store_path(s), a.output);
+        rc = cli_refuse_own_files("export", cfg, store_path(s), a.output);
     if (!rc)
         rc = to_stdout ? write_rows(s, &a, sql.data, params, nparams, stdout)
                        : export_to_file(s, &a, sql.data, params, nparams);

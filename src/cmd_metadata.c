@@ -24,7 +24,7 @@ int cmd_metadata(struct cli *cli)
         return cli_usage_error("metadata", "unexpected argument '%s'", cli->argv[1]);
     struct config *cfg;
     struct store *s;
-    int rc = cli_open(cli, &cfg, &s);
+    int rc = cli_open_existing(cli, &cfg, &s);
     if (rc != EXIT_OK)
         return rc;
     struct hs_error err = HS_ERROR_INIT;

@@ -103,7 +103,11 @@ check "refuses to write over the database" run 2 report --output "$db"
 check "refuses to write over the config" run 2 report --output "$tmp/health-sync.toml"
 ln -s "$db" "$tmp/link.html"
 check "refuses a symlink to the database" run 2 report --output "$tmp/link.html"
+ln "$db" "$tmp/hard.html"
+check "refuses a hard link to the database" run 2 report --output "$tmp/hard.html"
 check "the database is untouched by the refusals" cmp "$db" "$tmp/before.sqlite"
+check "a missing database is an error, never a new empty one" eval \
+    'run 1 --db "$tmp/none.sqlite" report --output "$tmp/none.html"; [ ! -e "$tmp/none.sqlite" ] && [ ! -e "$tmp/none.html" ]'
 check "a bad date is a usage error" run 2 report --since 2024-13-01
 check "--since after --until is a usage error" run 2 report --since 2024-03-02 --until 2024-03-01
 check "an unwritable target fails without a partial file" eval \
