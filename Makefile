@@ -44,6 +44,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The program's own sources cannot call what src/banned.h bans.
+$(LIB_OBJ) $(BUILD)/obj/src/main.o: CFLAGS += -include src/banned.h
+
 $(BUILD)/libhs.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

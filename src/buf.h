@@ -34,6 +34,12 @@ static inline int buf_failed(const struct buf *b)
 {
     return b->failed;
 }
+/* Marks b as missing a piece (a writer whose own step failed); returns -1. */
+static inline int buf_fail(struct buf *b)
+{
+    b->failed = 1;
+    return -1;
+}
 int buf_add(struct buf *b, const void *data, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);

@@ -4,6 +4,7 @@
 #include "interrupt.h"
 #include "json.h"
 #include "log.h"
+#include "num.h"
 #include "timeutil.h"
 
 #include <ctype.h>
@@ -161,8 +162,8 @@ static void handle_put(struct http_client *c, CURL *h)
 static double sleep_scale(void)
 {
     const char *s = getenv("HEALTH_SYNC_SLEEP_SCALE");
-    double v = s ? atof(s) : 1.0;
-    return v >= 0 ? v : 1.0;
+    double v;
+    return s && num_parse_double(s, &v) == 0 && v >= 0 ? v : 1.0;
 }
 
 int http_sleep_ms(long ms)
@@ -220,7 +221,9 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
         /* Room for the whole body at once: a page of months of samples
          * would otherwise end in a buffer up to twice its size. */
         char *length = http_response_header(resp, "content-length");
-        long long want = length ? strtoll(length, NULL, 10) : 0;
+        long long want = 0;
+        if (length && num_parse_ll(length, 0, HTTP_MAX_BODY, &want) < 0)
+            want = 0; /* no usable length: grow as the body comes */
         free(length);
         if (want > 0 && want <= HTTP_MAX_BODY)
             buf_grow(b, (size_t)want);
@@ -691,28 +694,30 @@ char *http_unescape(const char *s, bool plus_is_space)
     return buf_detach(&b);
 }
 
-static void add_pair(struct buf *b, char sep, const char *key, const char *value)
+static int add_pair(struct buf *b, const char *sep, const char *key, const char *value)
 {
     char *k = http_escape(key), *v = http_escape(value ? value : "");
-    buf_addf(b, "%c%s=%s", sep, k, v);
+    int rc = k && v ? buf_addf(b, "%s%s=%s", sep, k, v) : buf_fail(b);
     free(k);
     free(v);
+    return rc;
 }
 
-void http_url_add_param(struct buf *url, const char *key, const char *value)
+int http_url_add_param(struct buf *url, const char *key, const char *value)
 {
-    add_pair(url, strchr(url->data, '?') ? '&' : '?', key, value);
+    return add_pair(url, strchr(url->data, '?') ? "&" : "?", key, value);
 }
 
-void http_form_add(struct buf *form, const char *key, const char *value)
+int http_form_add(struct buf *form, const char *key, const char *value)
 {
-    if (form->len)
-        add_pair(form, '&', key, value);
-    else {
-        add_pair(form, '?', key, value);
-        memmove(form->data, form->data + 1, form->len); /* drop the separator */
-        form->len--;
-    }
+    return add_pair(form, form->len ? "&" : "", key, value);
+}
+
+int http_built(const struct buf *b, struct hs_error *err)
+{
+    if (!buf_failed(b))
+        return 0;
+    return hs_error_set(err, HS_ERR_FINAL, "out of memory building a request");
 }
 
 static bool is_secret_param(const char *name, size_t n)

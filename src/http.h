@@ -111,9 +111,14 @@ long http_retry_delay_ms(int attempt, long status, const char *retry_after, time
 int http_sleep_ms(long ms);
 
 /* URL and form building: appends key=value, percent-encoding both (spaces as
- * %20), with the right separator ('?' or '&' for URLs, '&' for forms). */
-void http_url_add_param(struct buf *url, const char *key, const char *value);
-void http_form_add(struct buf *form, const char *key, const char *value);
+ * %20), with the right separator ('?' or '&' for URLs, '&' for forms).
+ * -1 when it could not (the buf then stays failed, see buf_failed): check
+ * the result, or the buf once before sending what was built. */
+int http_url_add_param(struct buf *url, const char *key, const char *value);
+int http_form_add(struct buf *form, const char *key, const char *value);
+/* 0 when b (a URL or form built with the calls above) is whole, else -1
+ * with err set: what is sent must never be missing a piece. */
+int http_built(const struct buf *b, struct hs_error *err);
 /* Percent-encodes s; caller frees. */
 char *http_escape(const char *s);
 /* Percent-decodes s (and '+' as space when plus_is_space); caller frees. */

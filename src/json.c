@@ -2,6 +2,8 @@
  * the canonical hash.  Bytes must match what the Python tool stored. */
 #include "json.h"
 
+#include "num.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <openssl/evp.h>
@@ -115,7 +117,9 @@ int json_format_double(double d, struct buf *out)
         if (*p != '.')
             digits[nd++] = *p;
     digits[nd] = '\0';
-    int exp10 = atoi(p + 1);
+    long long e = 0; /* snprintf's own "e+XX": always a number */
+    num_parse_ll(p + 1, -400, 400, &e);
+    int exp10 = (int)e;
     while (nd > 1 && digits[nd - 1] == '0')
         digits[--nd] = '\0';
     int decpt = exp10 + 1; /* digits d1d2... = 0.d1d2... * 10^decpt */

@@ -71,11 +71,14 @@ struct sync_lock *sync_lock_acquire(const char *db_path, int timeout_seconds,
     time_t deadline = time(NULL) + (timeout_seconds > 0 ? timeout_seconds : 0);
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK || time(NULL) >= deadline || hs_interrupted) {
+            char who[32] = "pid unknown"; /* the file may hold anything */
             long pid = holder_pid(fd);
+            if (pid > 0)
+                snprintf(who, sizeof who, "pid %ld", pid);
             hs_error_set(err, HS_ERR_FINAL,
-                         "another health-sync sync (pid %ld) is using %s; waited %d s "
+                         "another health-sync sync (%s) is using %s; waited %d s "
                          "(see --lock-timeout)",
-                         pid, db_path, timeout_seconds > 0 ? timeout_seconds : 0);
+                         who, db_path, timeout_seconds > 0 ? timeout_seconds : 0);
             close(fd);
             return NULL;
         }

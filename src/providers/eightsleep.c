@@ -338,7 +338,7 @@ static int eightsleep_authenticate(struct auth_ctx *a, struct hs_error *err)
     buf_addf(&url, "%s/users/me", run_config_str(run, "client_api_url"));
     struct http_request req = {.url = url.data, .bearer = run_config_str(run, "access_token")};
     json_t *reply = NULL;
-    int rc = http_send_json(run->http, &req, &reply, err);
+    int rc = http_built(&url, err) < 0 ? -1 : http_send_json(run->http, &req, &reply, err);
     json_decref(reply);
     buf_free(&url);
     if (rc < 0)
@@ -424,7 +424,7 @@ static int sync_users_me(struct task *t, struct hs_error *err)
     struct buf url = BUF_INIT;
     buf_addf(&url, "%s/users/me", run_config_str(t->run, "client_api_url"));
     json_t *reply = NULL;
-    int rc = api_get(t, url.data, &reply, err);
+    int rc = http_built(&url, err) < 0 ? -1 : api_get(t, url.data, &reply, err);
     json_t *user = json_object_get(reply, "user");
     if (rc == 0 && !json_is_object(user))
         rc = shape_error(url.data, "no `user` object", err);
@@ -901,6 +901,7 @@ static char *next_interval_url(const char *url, const json_t *reply, void *arg)
         return NULL;
     const char *old = strstr(url, "?next=");
     struct buf next = BUF_INIT;
+    next.limit = TASK_URL_MAX;
     buf_add(&next, url, old ? (size_t)(old - url) : strlen(url));
     if (old && !strcmp(old + 6, after)) { /* the same cursor again: stop, do not loop */
         atomic_store(&pass->cursor_repeated, true);
@@ -908,7 +909,7 @@ static char *next_interval_url(const char *url, const json_t *reply, void *arg)
         return NULL;
     }
     http_url_add_param(&next, "next", after);
-    return buf_detach(&next);
+    return task_next_url_of(&next);
 }
 
 /* One page of user `job`'s sessions, on a fetching thread: queued. */

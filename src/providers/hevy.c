@@ -7,11 +7,13 @@
  * minus overlap_seconds, applying updates and deletions and keeping an
  * audit row per event in workout_events, then compares /v1/workouts/count
  * with the local count and falls back to a full pass when they differ. */
+#include "num.h"
 #include "provider.h"
 
 #include "log.h"
 #include "timeutil.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +53,9 @@ static int hevy_get(struct provider_run *run, struct task *t, const char *path, 
                  page_size);
     }
     struct http_request req = {.method = "GET", .url = url.data};
-    int rc = t ? task_request_json(t, &req, out, err) : http_send_json(run->http, &req, out, err);
+    int rc = http_built(&url, err) < 0 ? -1
+             : t                       ? task_request_json(t, &req, out, err)
+                                       : http_send_json(run->http, &req, out, err);
     buf_free(&url);
     if (rc < 0)
         explain_401(err);
@@ -125,7 +129,16 @@ static int put_workout(struct task *t, const json_t *w, char **latest, struct hs
 static int resume_page(const struct task *t)
 {
     const char *c = t->state.cursor;
-    return c && !strncmp(c, "page:", 5) && atoi(c + 5) > 1 ? atoi(c + 5) : 0;
+    if (!c || strncmp(c, "page:", 5))
+        return 0;
+    char digits[16];
+    size_t n = strcspn(c + 5, " ");
+    long long page;
+    if (n == 0 || n >= sizeof digits)
+        return 0;
+    memcpy(digits, c + 5, n);
+    digits[n] = '\0';
+    return num_parse_ll(digits, 2, INT_MAX, &page) == 0 ? (int)page : 0;
 }
 
 static char *iso_of(const char *text)
@@ -276,9 +289,14 @@ static int list_all_workouts(struct task *t, struct hs_error *err)
 static int put_audit(struct task *t, const char *kind, const char *id, const char *when,
                      const json_t *event, struct hs_error *err)
 {
-    char rid[512];
-    snprintf(rid, sizeof rid, "%s:%s:%s", kind, id, when ? when : "na");
-    return task_put_in(t, EVENTS_RESOURCE, rid, when, NULL, when, event, err);
+    /* Whatever the id's length: a cut one would merge different events. */
+    struct buf rid = BUF_INIT;
+    buf_addf(&rid, "%s:%s:%s", kind, id, when ? when : "na");
+    int rc = buf_failed(&rid) ? hs_error_set(err, HS_ERR_FINAL, "out of memory")
+                              : task_put_in(t, EVENTS_RESOURCE, rid.data, when, NULL, when, event,
+                                            err);
+    buf_free(&rid);
+    return rc;
 }
 
 static int apply_event(struct task *t, const json_t *ev, char **latest, struct hs_error *err)

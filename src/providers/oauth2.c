@@ -97,7 +97,11 @@ static int authorize(struct auth_ctx *a, const char *client_id, const char *redi
     add_params(&url, f->authorize_params, r, false);
     http_url_add_param(&url, "state", state);
     free(scope);
-
+    if (http_built(&url, err) < 0) {
+        buf_free(&url);
+        free(state);
+        return -1;
+    }
     printf("Open this URL in a browser to authorize %s:\n\n%s\n\n", r->provider->title, url.data);
     printf("Waiting for the redirect to %s (or paste the redirected URL or code here)...\n",
            redirect_uri);
@@ -155,7 +159,7 @@ static int post_grant(struct provider_run *r, const struct oauth2_grant *g, json
         .basic_user = basic ? client_id : NULL,
         .basic_password = basic ? secret : NULL,
     };
-    int rc = http_send_json(r->http, &req, reply, err);
+    int rc = http_built(&form, err) < 0 ? -1 : http_send_json(r->http, &req, reply, err);
     buf_free(&form);
     return rc;
 }

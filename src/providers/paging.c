@@ -15,7 +15,9 @@ char *cursor_next_url(const char *url, const json_t *page, const struct cursor_p
     if (!token)
         return NULL;
     struct buf key = BUF_INIT, next = BUF_INIT;
-    buf_addf(&key, "&%s=", c->param);
+    next.limit = TASK_URL_MAX; /* a cursor too long for a URL fails the listing */
+    if (buf_addf(&key, "&%s=", c->param) < 0)
+        return task_next_url_failed;
     const char *old = strstr(url, key.data);
     if (!old) { /* the only parameter */
         key.data[0] = '?';
@@ -24,7 +26,7 @@ char *cursor_next_url(const char *url, const json_t *page, const struct cursor_p
     buf_add(&next, url, old ? (size_t)(old - url) : strlen(url));
     http_url_add_param(&next, c->param, token);
     buf_free(&key);
-    return buf_detach(&next);
+    return task_next_url_of(&next);
 }
 
 int cursor_each_item(struct task *t, json_t *page, const struct cursor_paging *c,
@@ -59,6 +61,13 @@ int cursor_list(struct task *t, const char *url, const struct cursor_paging *c,
         if (rc == 0 && commit_pages)
             rc = task_commit(t, NULL, NULL, err);
         char *next = rc == 0 ? cursor_next_url(page_url, page, c) : NULL;
+        if (next == task_next_url_failed) { /* a listing cut short is no complete one */
+            next = NULL;
+            rc = hs_error_set(err, HS_ERR_FINAL,
+                              "cannot build the URL of the page after %s: the listing is "
+                              "incomplete",
+                              page_url);
+        }
         json_decref(page);
         free(page_url);
         page_url = next;

@@ -20,7 +20,8 @@ struct cursor_paging {
 /* The page's continuation token, or NULL on the last page. */
 const char *cursor_next_token(const json_t *page, const struct cursor_paging *c);
 /* url with its cursor parameter set to the page's token (an earlier one
- * replaced; it is always the last parameter), or NULL on the last page.
+ * replaced; it is always the last parameter), NULL on the last page, or
+ * task_next_url_failed when it cannot be built (the listing must fail).
  * Caller frees. */
 char *cursor_next_url(const char *url, const json_t *page, const struct cursor_paging *c);
 

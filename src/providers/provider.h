@@ -171,6 +171,16 @@ int run_get_json(struct provider_run *r, const char *url, json_t **out, struct h
  * next_url and on_page run on the fetching threads: they may only read
  * `arg`, or write what belongs to their job. */
 typedef char *(*next_url_fn)(const char *url, const json_t *page, void *arg);
+/* What a next_url returns when there is a next page but its URL could not
+ * be built (out of memory, a continuation too long for a URL): the job
+ * fails, so a listing cut short never looks complete (a complete listing
+ * deletes what it did not see). */
+extern char task_next_url_failed[];
+/* The longest continuation URL built; no API's cursor comes near it. */
+#define TASK_URL_MAX (16 * 1024)
+/* b's string for a next_url to return (b left empty), or
+ * task_next_url_failed when an append to it failed. */
+char *task_next_url_of(struct buf *b);
 /* A next_url for listings whose jobs are one page each. */
 char *task_single_page(const char *url, const json_t *page, void *arg);
 typedef int (*fetched_page_fn)(struct task *jt, size_t job, json_t *page, void *arg,

@@ -291,7 +291,7 @@ static int list_activities(struct task *t, struct window *w, bool *complete, str
         struct buf url = BUF_INIT;
         activities_page_url(t, w, page, per_page, &url);
         json_t *items = NULL;
-        int rc = task_get_json(t, url.data, &items, err);
+        int rc = http_built(&url, err) < 0 ? -1 : task_get_json(t, url.data, &items, err);
         buf_free(&url);
         if (rc < 0)
             return -1;

@@ -265,7 +265,9 @@ static int get_nonce(struct provider_run *run, const struct app_credentials *app
     http_form_add(&form, "timestamp", timestamp);
     http_form_add(&form, "signature", signature);
     json_t *body = NULL;
-    int rc = withings_post(run, NULL, "/v2/signature", "getnonce", form.data, &body, err);
+    int rc = http_built(&form, err) < 0
+                 ? -1
+                 : withings_post(run, NULL, "/v2/signature", "getnonce", form.data, &body, err);
     buf_free(&form);
     if (rc < 0)
         return -1;
@@ -300,7 +302,9 @@ static int request_token(struct provider_run *run, const struct oauth2_grant *g,
         http_form_add(&form, "refresh_token", g->refresh_token);
     http_form_add(&form, "nonce", nonce);
     http_form_add(&form, "signature", signature);
-    int rc = withings_post(run, NULL, "/v2/oauth2", "requesttoken", form.data, reply, err);
+    int rc = http_built(&form, err) < 0
+                 ? -1
+                 : withings_post(run, NULL, "/v2/oauth2", "requesttoken", form.data, reply, err);
     buf_free(&form);
     free(nonce);
     return rc;

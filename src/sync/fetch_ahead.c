@@ -185,6 +185,19 @@ static void feed_restart(void *arg)
     queue_discard(state_of(feed->jt));
 }
 
+/* A next page exists but its URL could not be built: the job fails rather
+ * than end as if the listing were complete. */
+static int continuation_failed(const char *url, struct hs_error *err)
+{
+    char *shown = http_redact_url(url);
+    hs_error_set(err, HS_ERR_FINAL,
+                 "cannot build the URL of the page after %s (out of memory, or a continuation "
+                 "longer than %d bytes): the listing is incomplete",
+                 shown ? shown : "a page", TASK_URL_MAX);
+    free(shown);
+    return -1;
+}
+
 /* Fetches one page of job i with the job task and queues its changes. */
 static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char **url)
 {
@@ -205,6 +218,11 @@ static int fetch_one_page(struct fetch_ahead *f, size_t i, struct task *jt, char
         json_arena_trim(&f->arena); /* the page's nodes, all at once */
         json_arena_attach(NULL);
         pthread_mutex_unlock(&f->parse_lock);
+    }
+    if (next == task_next_url_failed) {
+        next = NULL;
+        if (rc == 0)
+            rc = continuation_failed(*url, &job->err);
     }
     free(*url);
     *url = rc == 0 ? next : (free(next), NULL);
@@ -483,6 +501,14 @@ void task_free_urls(char **urls, size_t n)
     for (size_t i = 0; urls && i < n; i++)
         free(urls[i]);
     free(urls);
+}
+
+char task_next_url_failed[] = "";
+
+char *task_next_url_of(struct buf *b)
+{
+    char *url = buf_detach(b);
+    return url ? url : task_next_url_failed;
 }
 
 char *task_single_page(const char *url, const json_t *page, void *arg)

@@ -43,6 +43,8 @@ struct fake_options {
     int token_ttl;        /* seconds an issued access token lives */
     int hr_hours;         /* Oura heart rate: hours a worn day has samples (from 06:00 UTC) */
     int hr_page_size;     /* Oura heart rate: samples a page */
+    int next_token_pad;   /* Oura: '~' bytes appended to every next_token (a cursor
+                             too long to put in a URL) */
     const char *oura_collections; /* Oura: the document collections served (comma
                                    * separated; heart rate always), NULL: all */
 };

@@ -10,7 +10,7 @@
  *                               chain of continuation pages, the most answered at once
  *                               (in all, and per route: the path with its ids as "*")
  *   POST /_admin/reset-stats
- *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=
+ *   POST /_admin/config?error_rate=&drop_rate=&rate429=&garbage_rate=&garbage_kind=&latency_ms=&token_ttl=&next_token_pad=
  *                       &absent=PATH,...   (those paths answer 404, as a server without them)
  *   POST /_admin/expire?provider=P  every access token of P expires now
  *   POST /_admin/revoke?provider=P  revoke every token of P
@@ -215,6 +215,8 @@ static int admin_config(struct fake_request *req, struct fake_response *resp)
         fake_opt.latency_ms = atoi(v);
     if ((v = fake_arg(req, "token_ttl")))
         fake_opt.token_ttl = atoi(v);
+    if ((v = fake_arg(req, "next_token_pad")))
+        fake_opt.next_token_pad = atoi(v);
     if ((v = fake_arg(req, "absent")))
         set_absent_paths(v);
     return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));

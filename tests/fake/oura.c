@@ -738,7 +738,8 @@ static long parse_next_token(const struct fake_request *req, const char *query)
     long offset = strtol(tok, NULL, 16);
     char expected[64];
     make_next_token(query, offset, expected);
-    return offset > 0 && !strcmp(tok, expected) ? offset : -1;
+    size_t len = strcspn(tok, "~"); /* next_token_pad's padding */
+    return offset > 0 && len == strlen(expected) && !strncmp(tok, expected, len) ? offset : -1;
 }
 
 static int page_reply(struct fake_response *resp, json_t *data, long offset, long total, long size,
@@ -749,6 +750,15 @@ static int page_reply(struct fake_response *resp, json_t *data, long offset, lon
         char tok[64];
         make_next_token(query, offset + size, tok);
         next = json_string(tok);
+        if (fake_opt.next_token_pad > 0) {
+            struct buf padded = BUF_INIT;
+            buf_adds(&padded, tok);
+            for (int i = 0; i < fake_opt.next_token_pad; i++)
+                buf_addc(&padded, '~');
+            json_decref(next);
+            next = json_string(padded.data);
+            buf_free(&padded);
+        }
     }
     return fake_json(resp, 200, json_pack("{s:o,s:o}", "data", data, "next_token", next));
 }

@@ -267,10 +267,50 @@ static void test_sleep(void **state)
     unsetenv("HEALTH_SYNC_SLEEP_SCALE");
 }
 
+/* A builder that cannot append says so, and the buffer stays failed: a
+ * form missing a field is never sent (the first field of a form used to
+ * leave its length wrapped below zero when it did not fit). */
+static void test_builders_report_failure(void **state)
+{
+    (void)state;
+    struct buf form = BUF_INIT;
+    form.limit = 8;
+    assert_int_equal(http_form_add(&form, "grant_type", "refresh_token"), -1);
+    assert_true(buf_failed(&form));
+    assert_int_equal(form.len, 0);
+    assert_string_equal(form.data, "");
+    struct hs_error err = HS_ERROR_INIT;
+    assert_int_equal(http_built(&form, &err), -1);
+    assert_non_null(strstr(err.msg, "building a request"));
+    buf_free(&form);
+
+    form.limit = 40;
+    assert_int_equal(http_form_add(&form, "a", "1"), 0);
+    assert_int_equal(http_form_add(&form, "refresh_token", "a-token-too-long-for-it"), -1);
+    assert_int_equal(http_form_add(&form, "b", "2"), -1); /* fits, but the middle is missing */
+    assert_string_equal(form.data, "a=1");
+    assert_int_equal(http_built(&form, &err), -1);
+    buf_free(&form);
+
+    struct buf url = BUF_INIT;
+    url.limit = 30;
+    buf_adds(&url, "https://x.test/v2");
+    assert_int_equal(http_url_add_param(&url, "start", "2024"), 0);
+    assert_int_equal(http_url_add_param(&url, "next_token", "0123456789"), -1);
+    assert_null(buf_detach(&url)); /* nothing half-built handed out */
+    struct hs_error ok = HS_ERROR_INIT;
+    struct buf fine = BUF_INIT;
+    assert_int_equal(http_form_add(&fine, "k", "v w"), 0);
+    assert_int_equal(http_built(&fine, &ok), 0);
+    assert_string_equal(fine.data, "k=v%20w");
+    buf_free(&fine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_429_retry_after_seconds),
+        cmocka_unit_test(test_builders_report_failure),
         cmocka_unit_test(test_retry_429_retry_after_date),
         cmocka_unit_test(test_retry_429_without_header),
         cmocka_unit_test(test_retry_5xx_and_transport),
