@@ -36,6 +36,19 @@ static const char *run_status(const struct collected *c, const char *status)
     return status && !strcmp(status, "running") && !c->sync_running ? "interrupted" : status;
 }
 
+/* The same for status --runs's list. */
+static void mark_gone_runs(const struct collected *c, json_t *runs)
+{
+    size_t i;
+    json_t *run;
+    json_array_foreach(runs, i, run)
+    {
+        const char *status = json_string_value(json_object_get(run, "status"));
+        if (status && run_status(c, status) != status)
+            json_object_set_new(run, "status", json_string(run_status(c, status)));
+    }
+}
+
 static int collect_row(void *arg, const struct state_row *row)
 {
     struct collected *c = arg;
@@ -240,6 +253,7 @@ int cmd_status(struct cli *cli)
     int rc = store_each_status(s, collect_row, &c, &err);
     json_t *summary = provider_summary(s, cfg, rows, time_now());
     json_t *last_runs = rc == 0 && runs ? status_runs_collect(s, runs, &err) : NULL;
+    mark_gone_runs(&c, last_runs);
     if (rc == 0 && runs && !last_runs)
         rc = -1;
     if (rc < 0) {

@@ -3,6 +3,8 @@
  * line of its error. */
 #include "cmd.h"
 
+#include "textsafe.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,12 +100,20 @@ void status_runs_print(const json_t *runs, int n)
     {
         char took[32];
         format_duration(json_object_get(run, "duration_seconds"), took, sizeof took);
+        /* Watermarks and errors come from the providers' replies. */
+        char *before = text_escaped(text_of(run, "watermark_before"));
+        char *after = text_escaped(text_of(run, "watermark_after"));
         printf("%-11s %-26s %-21s %6s  %-11s %6lld %6lld %6lld %6lld  %s -> %s\n",
                text_of(run, "provider"), text_of(run, "resource"), text_of(run, "started_at"), took,
                text_of(run, "status"), count_of(run, "inserted"), count_of(run, "updated"),
-               count_of(run, "deleted"), count_of(run, "unchanged"),
-               text_of(run, "watermark_before"), text_of(run, "watermark_after"));
-        if (json_is_string(json_object_get(run, "error")))
-            printf("%-11s %-26s error: %s\n", "", "", text_of(run, "error"));
+               count_of(run, "deleted"), count_of(run, "unchanged"), before ? before : "-",
+               after ? after : "-");
+        free(before);
+        free(after);
+        if (json_is_string(json_object_get(run, "error"))) {
+            char *error = text_escaped(text_of(run, "error"));
+            printf("%-11s %-26s error: %s\n", "", "", error ? error : "-");
+            free(error);
+        }
     }
 }

@@ -97,6 +97,15 @@ sql "CREATE TRIGGER no_routines BEFORE INSERT ON records WHEN NEW.resource='rout
 check "a refused commit fails the sync (exit 1)" eval 'run 1 sync --full && has "the disk says no"'
 check "...naming hevy/routines once" eval 'has "^error: hevy/routines: database" && hasnt "hevy/routines: hevy/routines"'
 sql "DROP TRIGGER no_routines"
+# A message with control characters (an ESC[2J clears the screen) is shown
+# escaped wherever it is printed: the sync's error, status, status --runs.
+sql "CREATE TRIGGER no_routines BEFORE INSERT ON records WHEN NEW.resource='routines' BEGIN SELECT RAISE(ABORT, 'no$(printf '\033')[2J$(printf '\r')way'); END;"
+esc=$(printf '\033'); cr=$(printf '\r')
+check "an error holding ESC and CR is printed escaped by sync" \
+    eval 'run 1 sync --full && has "no\\\\x1b\[2J\\\\rway" && ! grep -q "$esc" "$OUT" && ! grep -q "$cr" "$OUT"'
+check "...by status" eval 'run 0 status && has "no\\\\x1b" && ! grep -q "$esc" "$OUT" && ! grep -q "$cr" "$OUT"'
+check "...and by status --runs" eval 'run 0 status --runs 2 && has "no\\\\x1b" && ! grep -q "$esc" "$OUT" && ! grep -q "$cr" "$OUT"'
+sql "DROP TRIGGER no_routines"
 
 head -c 4096 /dev/urandom >not-a-db.sqlite
 check "a file that is not a database is refused clearly" eval 'run 1 --db not-a-db.sqlite status && has "not-a-db.sqlite"'

@@ -45,6 +45,7 @@ check "after kill -9 the rows still say running in the database" test "$(sql "SE
 check "...but status shows them interrupted, not running for ever" \
     eval 'run 0 status && grep -q "interrupted" "$OUT" && ! grep -q "running" "$OUT"'
 check "...in --json too" eval 'run 0 status --json && ! grep -q "\"running\"" "$OUT" && grep -q "\"interrupted\"" "$OUT"'
+check "...and in status --runs" eval 'run 0 status --runs 3 && grep -q "interrupted" "$OUT" && ! grep -q "running" "$OUT"'
 check "the next sync books them interrupted" eval 'run 0 sync && [ "$(sql "SELECT COUNT(*) FROM sync_runs WHERE status IN ('"'"'running'"'"', '"'"'aborted'"'"')")" = 0 ]'
 
 # Ctrl-C, quietly: one line, exit 130, the unfinished runs booked interrupted.
