@@ -254,7 +254,9 @@ int cli_refuse_own_files(const char *command, const struct config *cfg, const ch
     for (size_t i = 0; !rc && i < sizeof companions / sizeof *companions; i++) {
         struct buf name = BUF_INIT;
         buf_addf(&name, "%s%s", db, companions[i].suffix);
-        if (!buf_failed(&name) && fspath_same_file(output, name.data))
+        /* The same file, or (a -wal not there yet) the same name. */
+        if (!buf_failed(&name) &&
+            (fspath_same_file(output, name.data) || fspath_same_name(output, name.data)))
             rc = cli_usage_error(command, "refusing to write the %s over %s (%s)", command,
                                  name.data, companions[i].what);
         buf_free(&name);

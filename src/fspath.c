@@ -71,3 +71,20 @@ bool fspath_same_file(const char *a, const char *b)
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
 }
+
+static const char *base_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+bool fspath_same_name(const char *a, const char *b)
+{
+    if (strcmp(base_of(a), base_of(b)))
+        return false;
+    char *da = fspath_dirname(a), *db = fspath_dirname(b);
+    bool same = da && db && fspath_same_file(da, db);
+    free(da);
+    free(db);
+    return same;
+}

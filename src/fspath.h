@@ -16,5 +16,8 @@ char *fspath_absolute(const char *path, const char *base_dir);
 char *fspath_dirname(const char *path);
 /* True when both names exist and are the same file (device and inode). */
 bool fspath_same_file(const char *a, const char *b);
+/* True when both names would name the same directory entry, whether or not
+ * it exists yet (their directories compared by device and inode). */
+bool fspath_same_name(const char *a, const char *b);
 
 #endif

@@ -502,7 +502,9 @@ static int dump_value(const json_t *v, bool sort_keys, struct buf *out)
 
 int json_dump_python(const json_t *v, bool sort_keys, struct buf *out)
 {
-    return dump_value(v, sort_keys, out);
+    /* A piece that did not fit leaves out failed: never a payload missing
+     * its middle stored as if whole. */
+    return dump_value(v, sort_keys, out) < 0 || buf_failed(out) ? -1 : 0;
 }
 
 int json_hash(const json_t *v, char out[65])

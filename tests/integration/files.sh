@@ -52,6 +52,22 @@ echo "keep me" >old.csv
 check "a failing export leaves the old file as it was" \
     eval 'run 2 export hevy/workouts --format csv --since 2020-13-01 --output old.csv; [ "$(cat old.csv)" = "keep me" ]'
 
+# targets that are not plain files
+sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+rm -f "$db-wal" "$db-shm" "$db-journal"
+check "export over a -wal not there yet is refused by its name" \
+    eval 'run 2 export v_workouts --output "$db-wal" && has "write-ahead log" && ! [ -e "$db-wal" ]'
+mkfifo pipe
+(cat pipe >from-pipe) &
+reader=$!
+check "export to a FIFO writes through it" eval 'run 0 export hevy/workouts --output pipe; wait $reader; [ -p pipe ] && head -1 from-pipe | grep -q "^provider,resource"'
+echo "old" >real.csv
+ln -s real.csv via-link.csv
+check "export through a symlink replaces the file it names, the link stays a link" \
+    eval 'run 0 export hevy/workouts --output via-link.csv && [ -L via-link.csv ] && head -1 real.csv | grep -q "^provider,resource"'
+mkdir adir
+check "export to a directory is an error naming it" eval 'run 1 export hevy/workouts --output adir && has "adir is a directory"'
+
 # names
 check "an unknown resource is a usage error listing the valid names" \
     eval 'run 2 export oura/dailysleep && has "oura/dailysleep" && has "oura/daily_sleep" && has "v_sleep"'
