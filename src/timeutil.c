@@ -66,10 +66,19 @@ void time_format_iso(time_t t, char out[TIME_ISO_LEN])
         snprintf(out, TIME_ISO_LEN, "%s", y < 0 ? "0000-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
         return;
     }
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m % 13, d % 32,
-             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
-    snprintf(out, TIME_ISO_LEN, "%.20s", tmp);
+    /* Digit by digit: an import formats two of these a record, and
+     * snprintf was a tenth of its CPU. */
+    unsigned fields[] = {(unsigned)y / 100, (unsigned)y % 100, m, d, (unsigned)(secs / 3600),
+                         (unsigned)(secs / 60 % 60), (unsigned)(secs % 60)};
+    static const char after[] = {0, '-', '-', 'T', ':', ':', 'Z'};
+    char *p = out;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        *p++ = (char)('0' + fields[i] / 10 % 10);
+        *p++ = (char)('0' + fields[i] % 10);
+        if (after[i])
+            *p++ = after[i];
+    }
+    *p = '\0';
 }
 
 void time_format_date(time_t t, char out[TIME_DATE_LEN])

@@ -591,6 +591,8 @@ static void reset_tree(struct apple_health_reader *r)
  * look like numbers (sourceVersion "17.1", a device's "2"). */
 static bool keep_as_text(const char *name)
 {
+    if (!strchr("sdtukp", name[0])) /* the first letters of those below */
+        return false;
     return !strcmp(name, "sourceName") || !strcmp(name, "sourceVersion") ||
            !strcmp(name, "device") || !strcmp(name, "type") || !strcmp(name, "unit") ||
            !strcmp(name, "key") || !strcmp(name, "path");
@@ -748,15 +750,18 @@ static int write_object(struct apple_health_reader *r, struct buf *out, long nod
  * identity fields.  Leading with the time keeps a resource's new rows at
  * the right edge of the primary-key index, as the export lists each type
  * in time order (a random key would touch a random page per row). */
-static int make_record_id(struct apple_health_reader *r, time_t start)
+static int make_record_id(struct apple_health_reader *r)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (EVP_Digest(r->scratch.data, r->scratch.len, md, &mdlen, EVP_sha256(), NULL) != 1)
         return -1;
-    struct tm tm;
-    gmtime_r(&start, &tm);
-    size_t n = strftime(r->record_id, sizeof r->record_id, "%Y%m%dT%H%M%SZ-", &tm);
+    /* "2024-10-25T12:05:11Z" -> "20241025T120511Z-" */
+    size_t n = 0;
+    for (const char *p = r->start; *p; p++)
+        if (*p != '-' && *p != ':')
+            r->record_id[n++] = *p;
+    r->record_id[n++] = '-';
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 8 && n + 2 < sizeof r->record_id; i++) {
         r->record_id[n++] = hex[md[i] >> 4];
@@ -785,7 +790,7 @@ static int add_value_field(struct buf *b, const char *v)
     return rc < 0 ? -1 : rc ? 0 : buf_adds(b, v);
 }
 
-static bool read_dates(struct apple_health_reader *r, time_t *start)
+static bool read_dates(struct apple_health_reader *r)
 {
     time_t s, e;
     const char *sd = attr(r, 0, "startDate"), *ed = attr(r, 0, "endDate");
@@ -793,7 +798,6 @@ static bool read_dates(struct apple_health_reader *r, time_t *start)
         return false;
     time_format_iso(s, r->start);
     time_format_iso(e, r->end);
-    *start = s;
     return true;
 }
 
@@ -814,12 +818,11 @@ static const char *resource_of_type(struct apple_health_reader *r, const char *t
 static int finish_element(struct apple_health_reader *r, struct record *out)
 {
     const char *element = r->nodes[0].name;
-    time_t start = 0;
     const char *resource = NULL;
     buf_reset(&r->scratch);
     if (r->kind == TOP_RECORD || r->kind == TOP_CORRELATION) {
         const char *type = attr(r, 0, "type");
-        if (!type || !read_dates(r, &start) || !(resource = resource_of_type(r, type)))
+        if (!type || !read_dates(r) || !(resource = resource_of_type(r, type)))
             goto skip;
         if (add_field(&r->scratch, type) < 0 || add_field(&r->scratch, attr(r, 0, "sourceName")) < 0 ||
             add_field(&r->scratch, attr(r, 0, "sourceVersion")) < 0 ||
@@ -829,7 +832,7 @@ static int finish_element(struct apple_health_reader *r, struct record *out)
             return -1;
     } else if (r->kind == TOP_WORKOUT) {
         resource = "workouts";
-        if (!read_dates(r, &start))
+        if (!read_dates(r))
             goto skip;
         if (add_field(&r->scratch, "workout") < 0 ||
             add_field(&r->scratch, attr(r, 0, "workoutActivityType")) < 0 ||
@@ -844,7 +847,7 @@ static int finish_element(struct apple_health_reader *r, struct record *out)
         snprintf(r->record_id, sizeof r->record_id, "%s", day);
         snprintf(r->start, sizeof r->start, "%s", day);
     }
-    if (r->kind != TOP_SUMMARY && make_record_id(r, start) < 0)
+    if (r->kind != TOP_SUMMARY && make_record_id(r) < 0)
         return -1;
     buf_reset(&r->payload);
     if (write_object(r, &r->payload, 0) < 0)
