@@ -37,7 +37,7 @@ DEPS      := $(LIB_OBJ:.o=.d) $(FAKE_OBJ:.o=.d) $(BUILD)/obj/src/main.d \
 PROGRAMS  := $(BUILD)/health-sync $(BUILD)/toml-decode
 TEST_PROGRAMS := $(BUILD)/fake-provider $(BUILD)/toml-suite $(BUILD)/bench-floor $(UNIT_BIN)
 
-.PHONY: all check test-programs demo bench install uninstall clean deps fuzz check-valgrind format
+.PHONY: all check test-programs demo bench bench-apple install uninstall clean deps fuzz check-valgrind format
 all: $(PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
@@ -86,6 +86,11 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/fake-provider $(BUILD)/bench-floor
 	@scripts/bench
+
+# The Apple Health part of `make bench` alone.
+bench-apple: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench-apple-health
 
 # libFuzzer targets (clang): FUZZ_SECONDS per target, default 60.
 fuzz: deps

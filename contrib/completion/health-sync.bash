@@ -5,7 +5,7 @@ _health_sync()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="init-db auth sync status export report metadata"
+    local commands="init-db auth sync status export report metadata import"
     local providers="oura withings hevy strava eightsleep"
     local global="--config --db -v --verbose -q --quiet --help --version"
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -18,7 +18,7 @@ _health_sync()
     case $prev in
     --config|--db|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "csv jsonl" -- "$cur")); return ;;
-    --listen-host|--listen-port|--since|--until|--lock-timeout|--timeout) return ;;
+    --listen-host|--listen-port|--since|--until|--lock-timeout|--timeout|--batch) return ;;
     esac
     case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
@@ -31,6 +31,15 @@ _health_sync()
         local things="hevy/workouts hevy/routines strava/activities oura/daily_sleep oura/heartrate withings/measures"
         COMPREPLY=($(compgen -W "$things --format --since --until --output --help" -- "$cur")) ;;
     report) COMPREPLY=($(compgen -W "--since --until --output --help" -- "$cur")) ;;
+    import)
+        if [ "$prev" = import ]; then
+            COMPREPLY=($(compgen -W "apple-health" -- "$cur"))
+        elif [[ $cur == -* ]]; then
+            COMPREPLY=($(compgen -W "--prune --batch --help" -- "$cur"))
+        else # the export: export.zip or an unpacked export.xml
+            COMPREPLY=($(compgen -f -X '!*.zip' -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")
+                       $(compgen -d -- "$cur"))
+        fi ;;
     *) COMPREPLY=($(compgen -W "--help" -- "$cur")) ;;
     esac
 }
