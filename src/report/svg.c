@@ -54,11 +54,16 @@ static void y_axis(struct chart *c, const char *unit)
         double y = chart_y(c, v);
         buf_addf(c->out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
                  c->left, y, c->right, y);
+        /* Labelled on both sides: a phone shows the latest days, at the right, first. */
         buf_addf(c->out,
-                 "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>",
-                 c->left - 5, y + 4, decimals, v);
+                 "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>"
+                 "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%.*f</text>",
+                 c->left - 5, y + 4, decimals, v, c->right + 5, y + 4, decimals, v);
     }
     buf_addf(c->out, "<text class=\"unit\" x=\"%.1f\" y=\"12\">", c->left - 40);
+    html_text(c->out, unit);
+    buf_addf(c->out, "</text><text class=\"unit\" x=\"%.1f\" y=\"12\" text-anchor=\"end\">",
+             c->right + 40);
     html_text(c->out, unit);
     buf_adds(c->out, "</text>");
 }
@@ -106,15 +111,20 @@ static void x_axis(struct chart *c, const char *unit)
     buf_addf(c->out,
              "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
              "<text class=\"unit\" x=\"%.1f\" y=\"%d\" text-anchor=\"end\">",
-             c->left, c->bottom, c->right, c->bottom, c->right, HEIGHT - 2);
+             c->left, c->bottom, c->right, c->bottom, c->right + 40, HEIGHT - 2);
     html_text(c->out, unit);
     buf_adds(c->out, "</text>");
 }
 
 static void svg_open(struct buf *out, int width, int height, const char *title, const char *desc)
 {
-    /* Inline SVG in HTML needs no xmlns: the page names nothing outside itself. */
-    buf_addf(out, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\"><title>", width, height);
+    /* Inline SVG in HTML needs no xmlns: the page names nothing outside
+     * itself.  In a box of its own: on a phone the chart keeps a legible
+     * width and scrolls sideways inside the page instead of shrinking. */
+    buf_addf(out,
+             "<div class=\"plot\"><svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\">"
+             "<title>",
+             width, height);
     html_text(out, title);
     buf_adds(out, "</title><desc>");
     html_text(out, desc);
@@ -127,7 +137,7 @@ void chart_begin(struct chart *c, struct buf *out, const struct chart_spec *spec
     c->day0 = spec->day0;
     c->day1 = spec->day1 >= spec->day0 ? spec->day1 : spec->day0;
     c->left = 48;
-    c->right = WIDTH - 8;
+    c->right = WIDTH - 44;
     c->top = 20;
     c->bottom = HEIGHT - 26;
     double lo = spec->ymin, hi = spec->ymax;
@@ -149,7 +159,7 @@ void chart_begin(struct chart *c, struct buf *out, const struct chart_spec *spec
 
 void chart_end(struct chart *c)
 {
-    buf_adds(c->out, "</svg>\n");
+    buf_adds(c->out, "</svg></div>\n");
 }
 
 void chart_bar(struct chart *c, long day, int ndays, double from, double to, const char *cls)
@@ -293,7 +303,7 @@ void hbar_chart(struct buf *out, const char *title, const char *desc, const char
     buf_addf(out, "<text class=\"unit\" x=\"%.1f\" y=\"%d\" text-anchor=\"end\">", right,
              height - 2);
     html_text(out, unit);
-    buf_adds(out, "</text></svg>\n");
+    buf_adds(out, "</text></svg></div>\n");
 }
 
 void legend_begin(struct buf *out)

@@ -90,6 +90,17 @@ check "dark mode, print and phone width are styled" eval \
 check "every panel with data is there" eval \
     'for id in sleep sleep-sources recovery heart-rate activity body training freshness; do grep -q "<section id=\"$id\">" "$page" || exit 1; done'
 
+# With a v_recovery view (Oura readiness and WHOOP recovery), the recovery
+# panel reads it, score included; its columns are looked up by name.
+sql "CREATE VIEW v_recovery AS SELECT 'whoop' AS provider, '2024-03-0' || n AS day, 40 + n AS hrv_ms, 60 - n AS resting_hr_bpm, 70 + n AS score FROM (SELECT 1 AS n UNION ALL SELECT 2)"
+check "report reads v_recovery when the database has it" \
+    run 0 report --since 2024-02-20 --until 2024-03-10 --output "$tmp/recovery.html"
+python3 "$ROOT/tests/integration/report_html.py" rows "$tmp/recovery.html" >rows.txt
+check "recovery: the view's HRV, resting HR and score" row "2024-03-02|42|41.5|41.5|58|58.5|58.5|72"
+check "recovery: the score has its chart" eval 'grep -q "<title>Readiness or recovery score</title>" "$tmp/recovery.html"'
+check "recovery: the source is named" eval 'grep -qi "from whoop against" "$tmp/recovery.html"'
+sql "DROP VIEW v_recovery"
+
 # Default range: the last 365 days up to today (HEALTH_SYNC_NOW), so March 2023 is out.
 (cd "$tmp" && "$HS" --config "$tmp/health-sync.toml" -q report) >/dev/null 2>&1
 check "default output is health-report.html, the range the last 365 days" eval \
@@ -136,6 +147,10 @@ else
         '[ "$(python3 "$helper" distinct "$tmp/phone.png")" -gt 50 ]'
     check "dark mode: a dark page and its lighter blue" eval \
         'shot dark 1280 --force-dark-mode && python3 "$helper" colours "$tmp/dark.png" 21,21,21 59,143,208'
+    check "printed, the pages are A4 (595 x 842 pt)" eval \
+        'timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/chrome-pdf" \
+            --no-pdf-header-footer --print-to-pdf="$tmp/report.pdf" "file://$page" >/dev/null 2>&1 &&
+         python3 -c "import re, sys; boxes = re.findall(rb\"/MediaBox *\\[0 0 ([0-9.]+) ([0-9.]+)\\]\", open(sys.argv[1], \"rb\").read()); sys.exit(0 if boxes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in boxes) else 1)" "$tmp/report.pdf"'
     check "no console errors while rendering" eval \
         '! grep -h "CONSOLE\|Uncaught\|Refused to" "$tmp"/desktop.log "$tmp"/phone.log "$tmp"/dark.log | sed "s/^/# /" | grep -q .'
 fi
