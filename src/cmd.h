@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Exit codes. */
 enum {
@@ -46,6 +47,10 @@ int cmd_import(struct cli *cli);
 int cmd_report(struct cli *cli);
 int cmd_metadata(struct cli *cli);
 
+/* Prints every key the config tables know, one "section.key" a line, in
+ * table order (the hidden --list-config-keys, for tests).  -1 when out of
+ * memory. */
+int cli_list_config_keys(FILE *out);
 /* Loads the config (printing any error); NULL on failure. */
 struct config *cli_load_config(const struct cli *cli);
 /* The database's absolute path: --db (relative to the working directory),

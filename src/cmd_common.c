@@ -36,6 +36,18 @@ static struct config_section *config_sections(void)
     return sections;
 }
 
+int cli_list_config_keys(FILE *out)
+{
+    struct config_section *sections = config_sections();
+    if (!sections)
+        return -1;
+    for (const struct config_section *s = sections; s->name; s++)
+        for (const struct config_key *k = s->keys; k->name; k++)
+            fprintf(out, "%s.%s\n", s->name, k->name);
+    free(sections);
+    return 0;
+}
+
 struct config *cli_load_config(const struct cli *cli)
 {
     struct config_section *sections = config_sections();

@@ -176,7 +176,7 @@ struct parsed {
     struct cli cli;
     const struct command *command;
     int verbosity;
-    bool help, version;
+    bool help, version, list_config_keys;
 };
 
 /* Global options may stand before or after the command; a later value wins. */
@@ -198,6 +198,8 @@ static int parse_args(int argc, char **argv, struct parsed *p, char **rest)
             p->verbosity = LOG_QUIET;
         else if (!strcmp(argv[i], "--version") && !p->command)
             p->version = true;
+        else if (!strcmp(argv[i], "--list-config-keys") && !p->command)
+            p->list_config_keys = true; /* hidden: for tests and tooling */
         else if ((!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) && !p->command)
             p->help = true;
         else if (!p->command && argv[i][0] == '-')
@@ -238,6 +240,8 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &p, rest);
     if (rc == 0 && p.version) {
         printf("health-sync %s\n", HS_VERSION);
+    } else if (rc == 0 && p.list_config_keys) {
+        rc = cli_list_config_keys(stdout) < 0 ? EXIT_FAILED : EXIT_OK;
     } else if (rc == 0 && (p.help || !p.command)) {
         print_usage(p.help ? stdout : stderr);
         rc = p.help ? EXIT_OK : EXIT_USAGE;

@@ -8,12 +8,52 @@ write_config hevy
 key=fake-hevy-SECRET-key-5e1b
 api() { curl -s -H "api-key: $key" "$FAKE/v1/$1"; }
 upstream_count() { api workouts/count | python3 -c 'import json,sys; print(json.load(sys.stdin)["workout_count"])'; }
+# rows.py upstream PATH KEY PAGE_SIZE | rows.py stored RESOURCE: one line per
+# record, "id<TAB>payload" (canonical JSON), sorted: what Hevy lists, page
+# by page as a client reads it, against what the database holds.
+cat >"$tmp/rows.py" <<'PY'
+import json, sqlite3, sys, urllib.request
+canon = lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False)
+if sys.argv[1] == "upstream":
+    base, key, path, items_key, size = sys.argv[2:7]
+    rows, page, pages = [], 1, 1
+    while page <= pages:
+        req = urllib.request.Request(f"{base}/v1/{path}?page={page}&pageSize={size}",
+                                     headers={"api-key": key})
+        reply = json.load(urllib.request.urlopen(req))
+        rows += [f"{item['id']}\t{canon(item)}" for item in reply[items_key]]
+        pages, page = reply["page_count"], page + 1
+else:
+    db, resource = sys.argv[2:4]
+    rows = [f"{rid}\t{canon(json.loads(payload))}" for rid, payload in sqlite3.connect(db).execute(
+        "SELECT record_id, payload_json FROM records WHERE provider = 'hevy' AND resource = ?",
+        (resource,))]
+print("\n".join(sorted(rows)))
+PY
+# The page sizes Hevy allows: 10, and 100 for exercise templates.
+PAGE_SIZE=10
+TEMPLATES_PAGE_SIZE=100
+upstream_rows() { python3 "$tmp/rows.py" upstream "$FAKE" "$key" "$1" "${2:-$1}" "${3:-$PAGE_SIZE}"; }
+stored_rows() { python3 "$tmp/rows.py" stored "$tmp/health.sqlite" "$1"; }
+# equal_to_upstream: every stored workout is one Hevy lists, with the same
+# JSON, and none is missing (the rows compared, not their count).
+equal_to_upstream() {
+    local up st
+    up=$(upstream_rows workouts) && st=$(stored_rows workouts) || return 1
+    [ -n "$up" ] && [ "$up" = "$st" ] ||
+        { echo "# workouts differ from upstream:"; diff <(echo "$up") <(echo "$st") | head -5 | sed 's/^/# /'; return 1; }
+}
 
 check "auth hevy checks the key" eval 'run 0 auth hevy && has "API key works"'
 check "first sync backfills every workout" eval 'run 0 sync && has "hevy/workouts"'
-check "...as many rows as upstream holds" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
-check "...routines, folders and exercise templates too" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource IN ('routines','routine_folders','exercise_templates')")" "136"
-check "...custom exercise templates included" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='exercise_templates' AND json_extract(payload_json,'\$.is_custom')=1")" "3"
+check "...the workouts equal what Hevy lists, row for row" equal_to_upstream
+check "...routines too" eq "$(stored_rows routines)" "$(upstream_rows routines)"
+check "...routine folders too" eq "$(stored_rows routine_folders)" "$(upstream_rows routine_folders)"
+check "...exercise templates too" eq "$(stored_rows exercise_templates)" \
+    "$(upstream_rows exercise_templates exercise_templates "$TEMPLATES_PAGE_SIZE")"
+custom_upstream=$(upstream_rows exercise_templates exercise_templates "$TEMPLATES_PAGE_SIZE" | grep -c '"is_custom": true')
+check "...custom exercise templates included ($custom_upstream upstream)" eval \
+    '[ "$custom_upstream" -gt 0 ] && [ "$(sql "SELECT COUNT(*) FROM records WHERE resource='"'exercise_templates'"' AND json_extract(payload_json,'"'\$.is_custom'"')=1")" = "$custom_upstream" ]'
 first=$(api "workouts?page=1&pageSize=1" | python3 -c 'import json,sys; w=json.load(sys.stdin)["workouts"][0]; print(w["id"], w["start_time"], w["updated_at"])')
 set -- $first
 check "...with the row's id, start time and updated_at as sent" eq "$(sql "SELECT record_id, start_time, source_updated_at FROM records WHERE resource='workouts' AND record_id='$1'")" "$1|$2|$3"
@@ -37,8 +77,9 @@ check "...the new one is stored" eq "$(sql "SELECT COUNT(*) FROM records WHERE r
 check "...the deleted one is gone" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts' AND record_id='$victim'")" 0
 check "...and its deletion is recorded in workout_events" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workout_events' AND record_id LIKE 'deleted:$victim:%'")" 1
 check "...the edit is stored" eq "$(sql "SELECT json_extract(payload_json,'\$.title') FROM records WHERE resource='workouts' AND record_id='$edited'")" "Edited $edited"
-check "...and the count equals upstream" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
-check "sync_runs records each resource's run" eq "$(sql "SELECT COUNT(*) FROM sync_runs WHERE provider='hevy' AND resource='workouts' AND status='success'")" 3
+check "...and the workouts equal upstream" equal_to_upstream
+SYNCS_SO_FAR=3 # the backfill, the no-change sync, the delta
+check "sync_runs records each resource's run" eq "$(sql "SELECT COUNT(*) FROM sync_runs WHERE provider='hevy' AND resource='workouts' AND status='success'")" "$SYNCS_SO_FAR"
 
 ghost=$(sql "SELECT record_id FROM records WHERE resource='workouts' ORDER BY start_time LIMIT 1 OFFSET 20")
 admin "hevy/stealth-delete?id=$ghost" >/dev/null
@@ -47,13 +88,13 @@ check "...the workout is gone" eq "$(sql "SELECT COUNT(*) FROM records WHERE res
 ghost=$(sql "SELECT record_id FROM records WHERE resource='workouts' ORDER BY start_time LIMIT 1 OFFSET 30")
 admin "hevy/stealth-delete?id=$ghost" >/dev/null
 check "sync --full re-lists and reconciles" run 0 sync --full
-check "...the count equals upstream" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
+check "...the workouts equal upstream" equal_to_upstream
 
 curl -s -X POST "$FAKE/_admin/config?rate429=0.1&error_rate=0.05" >/dev/null
 admin hevy/add >/dev/null
 check "429s and 5xx are retried and the sync completes" run 0 -v sync --full
 curl -s -X POST "$FAKE/_admin/config?rate429=0&error_rate=0" >/dev/null
-check "...with data equal to upstream" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
+check "...with data equal to upstream" equal_to_upstream
 
 check "status --json parses and reports hevy's last success" eval \
     'run 0 status --json && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); p=[x for x in d[\"providers\"] if x[\"name\"]==\"hevy\"][0]; assert p[\"last_success\"] and not p[\"stale\"], p" "$OUT"'
@@ -80,6 +121,6 @@ admin "config?absent=" >/dev/null
 sed -i 's/api_key = .*/api_key = "wrong-key-1234"/' health-sync.toml
 check "a wrong key fails with a clear message and exit 1" eval 'run 1 sync && has "Hevy rejected the API key"'
 check "auth hevy says the key does not work" eval 'run 1 auth hevy && has "Hevy rejected the API key"'
-check "...and nothing stored is lost" eq "$(sql "SELECT COUNT(*) FROM records WHERE resource='workouts'")" "$(upstream_count)"
+check "...and nothing stored is lost" equal_to_upstream
 check "no secret appears in any output" no_secrets
 finish

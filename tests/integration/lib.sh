@@ -151,13 +151,14 @@ oauth_login() {
     local p=$1 url=""
     "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
     local pid=$!
-    for _ in $(seq 200); do
+    # Up to 20 s: on a loaded machine the binary can take seconds to start.
+    for _ in $(seq 1000); do
         url=$(grep -m1 -E '^https?://' "$OUT" || true)
         [ -n "$url" ] && break
         sleep 0.02
     done
     # The listener starts right after the URL is printed: retry until it answers.
-    for _ in $(seq 50); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
+    for _ in $(seq 200); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
     wait "$pid"
     local rc=$?
     cat "$OUT" >>"$tmp/all-output"
