@@ -111,6 +111,58 @@ static json_t *last_run_of(const json_t *rows, const char *provider)
                      "inserted", counts[0], "updated", counts[1], "deleted", counts[2]);
 }
 
+/* Adds "history": {"oldest_day", "complete"} to each row of a resource
+ * that walks its history within the history budget (null for the others):
+ * how far back it has reached and whether it is all in. */
+static void add_history(struct store *s, json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        struct sync_state st = {0};
+        struct hs_error err = HS_ERROR_INIT;
+        json_t *history = json_null();
+        if (store_get_state(s, json_string_value(json_object_get(r, "provider")),
+                            json_string_value(json_object_get(r, "resource")), &st, &err) == 0 &&
+            st.extra_json) {
+            json_t *extra = json_loads(st.extra_json, 0, NULL);
+            json_t *h = json_object_get(extra, "history");
+            const char *oldest = json_string_value(json_object_get(h, "oldest"));
+            if (json_is_object(h))
+                history = json_pack("{s:s%,s:b}", "oldest_day", oldest ? oldest : "",
+                                    oldest ? (size_t)10 : 0, "complete",
+                                    json_is_true(json_object_get(h, "complete")));
+            json_decref(extra);
+        }
+        store_state_clear(&st);
+        json_object_set_new(r, "history", history);
+    }
+}
+
+/* "History walked newest first" lines for the rows that have one. */
+static void print_history(const json_t *rows)
+{
+    size_t i;
+    json_t *r;
+    bool first = true;
+    json_array_foreach(rows, i, r)
+    {
+        json_t *h = json_object_get(r, "history");
+        if (!json_is_object(h))
+            continue;
+        if (first)
+            printf("\nHistory walked newest first, within [app].history_budget_seconds a sync:\n");
+        first = false;
+        const char *oldest = json_string_value(json_object_get(h, "oldest_day"));
+        printf("  %s/%s: back to %s, %s\n", json_string_value(json_object_get(r, "provider")),
+               json_string_value(json_object_get(r, "resource")),
+               oldest && *oldest ? oldest : "(nothing yet)",
+               json_is_true(json_object_get(h, "complete")) ? "complete"
+                                                             : "incomplete (the next sync goes on)");
+    }
+}
+
 /* The resources [<provider>].resources leaves out, as a JSON array. */
 static json_t *resources_off(const struct config *cfg, const struct provider *p)
 {
@@ -251,6 +303,8 @@ int cmd_status(struct cli *cli)
     json_t *rows = json_array();
     struct collected c = {rows, sync_lock_held(store_path(s))};
     int rc = store_each_status(s, collect_row, &c, &err);
+    if (rc == 0)
+        add_history(s, rows);
     json_t *summary = provider_summary(s, cfg, rows, time_now());
     json_t *last_runs = rc == 0 && runs ? status_runs_collect(s, runs, &err) : NULL;
     mark_gone_runs(&c, last_runs);
@@ -270,9 +324,10 @@ int cmd_status(struct cli *cli)
     } else {
         print_providers(summary);
         print_resources_off(summary);
-        if (json_array_size(rows))
+        if (json_array_size(rows)) {
             print_resources(rows);
-        else
+            print_history(rows);
+        } else
             printf("\nNothing synced yet in %s. Run `health-sync sync`.\n", store_path(s));
         if (last_runs)
             status_runs_print(last_runs, runs);

@@ -68,6 +68,16 @@ static int parse_sync_args(struct cli *cli, struct sync_args *a)
                 return cli_usage_error("sync", "--lock-timeout wants seconds (0-86400), not '%s'",
                                        v);
             a->lock_timeout = (int)secs;
+        } else if (!strcmp(arg, "--history-budget") || !strncmp(arg, "--history-budget=", 17)) {
+            const char *v = arg[16] == '=' ? arg + 17 : i + 1 < cli->argc ? cli->argv[++i] : "";
+            char *end;
+            long secs = strtol(v, &end, 10);
+            if (!*v || *end || secs < 0 || secs > 86400)
+                return cli_usage_error("sync",
+                                       "--history-budget wants seconds (0-86400, 0: no limit), "
+                                       "not '%s'", v);
+            a->opt.history_budget = secs;
+            a->opt.history_budget_set = true;
         } else if (!strncmp(arg, "--providers=", 12)) {
             a->explicit_providers = true;
             if (add_provider_names(a, arg + 12))

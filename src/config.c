@@ -24,6 +24,8 @@ const struct config_key config_app_keys[] = {
     {"reconcile_days", CFG_INT, "7", 0, 3650,
      "days between full re-listings that catch edits and deletions anywhere (0 = every sync)"},
     {"max_concurrency", CFG_INT, "16", 1, 64, "parallel requests per provider (upper bound)"},
+    {"history_budget_seconds", CFG_INT, "60", 0, 86400,
+     "seconds each sync spends walking older history fetched one request at a time (0: no limit)"},
     {"stale_after_hours", CFG_INT, "48", 1, 87600,
      "status flags a provider whose last successful sync is older than this"},
     {NULL},

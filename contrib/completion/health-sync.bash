@@ -18,14 +18,14 @@ _health_sync()
     case $prev in
     --config|--db|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "csv jsonl" -- "$cur")); return ;;
-    --listen-host|--listen-port|--since|--until|--lock-timeout|--timeout|--batch) return ;;
+    --listen-host|--listen-port|--since|--until|--lock-timeout|--history-budget|--timeout|--batch) return ;;
     esac
     case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
     auth)
         COMPREPLY=($(compgen -W "$providers --listen-host --listen-port --no-browser --timeout --help" -- "$cur")) ;;
     sync)
-        COMPREPLY=($(compgen -W "--providers $providers --full --lock-timeout --help" -- "$cur")) ;;
+        COMPREPLY=($(compgen -W "--providers $providers --full --lock-timeout --history-budget --help" -- "$cur")) ;;
     status) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
     export)
         local things="hevy/workouts hevy/routines strava/activities oura/daily_sleep oura/heartrate withings/measures"

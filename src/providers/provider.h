@@ -241,6 +241,25 @@ int task_count_records(struct task *t, const char *resource, long *n, struct hs_
  * when none; caller frees); -1 on error (err set). */
 int task_max_start_time(struct task *t, const char *resource, char **out, struct hs_error *err);
 
+/* ---- history walked within a budget ----
+ * A resource whose history can only be walked one request after another
+ * (a cursor chain, a per-minute limit) walks it newest first, the recent
+ * end first on every sync, and then older history until its budget for
+ * this sync is spent; its position is committed as it goes and the next
+ * sync goes on from there. */
+/* The walk's state as committed: {"oldest": ISO, "complete": bool, ...the
+ * provider's own resume position}, or NULL before the first.  Caller frees
+ * (json_decref). */
+json_t *task_history(const struct task *t);
+/* Replaces it (copied); written with the next task_commit.  "oldest" (the
+ * oldest time reached) and "complete" are what `status` shows. */
+int task_set_history(struct task *t, const json_t *history, struct hs_error *err);
+/* Starts the budget's clock: call when the walk of older history begins. */
+void task_history_begin(struct task *t);
+/* Whether the budget is spent: call before each step of older history
+ * (from any thread of the task). */
+bool task_history_spent(struct task *t);
+
 /* Progress for people: pages, records, waits. */
 void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

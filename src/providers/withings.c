@@ -28,7 +28,8 @@
 static const struct config_key withings_keys[] = {
     {"overlap_seconds", CFG_INT, "300", 0, 315360000, "seconds re-fetched before the watermark"},
     {"meastypes", CFG_INT_LIST, NULL, 0, 0, "measure type ids to fetch (unset: every type)"},
-    {"sleep_detail", CFG_BOOL, "false", 0, 0, "fetch each night's sleep series (/v2/sleep get: one request per night)"},
+    {"sleep_detail", CFG_BOOL, "true", 0, 0,
+     "fetch each night's sleep series (/v2/sleep get: one request per night, within the history budget)"},
     {NULL},
 };
 
@@ -586,15 +587,20 @@ static int sync_sleep_summary(struct task *t, struct hs_error *err)
  * Sleep v2 Get has no lastupdate and answers only the first 24 h after
  * `startdate`, so walking the calendar would cost a call per day of history
  * on every full pass.  Instead the nights come from the summaries
- * (getsummary with lastupdate, a few pages): each night changed since the
- * watermark is fetched with its own startdate..enddate (in 24 h windows should
- * a night be longer) and stored as record "<startdate epoch>" with
- * start/end = the night's, source_updated_at = the summary's `modified`,
- * payload = the Get reply body.  Nights are fetched in order of `modified`
- * and each is committed with watermark = its `modified`, so an interrupted
- * backfill resumes where it stopped.  A full pass lists every summary and
- * deletes stored nights whose startdate is no longer listed, without
- * re-fetching the unchanged ones. */
+ * (getsummary, a few pages of 100): each night is fetched with its own
+ * startdate..enddate (in 24 h windows should a night be longer) and stored
+ * as record "<startdate epoch>" with start/end = the night's,
+ * source_updated_at = the summary's `modified`, payload = the Get reply body.
+ *
+ * One night is one request, at 120 a minute: five years take 15 minutes.
+ * So the history is walked newest first within the history budget
+ * (provider.h): every sync first fetches the nights changed since the
+ * watermark that the walk has already passed (the recent end), then older
+ * nights from where the walk stopped, each committed with the walk's
+ * position ("oldest": the oldest night fetched), until the budget is spent.
+ * While the walk is incomplete the summaries are listed whole (lastupdate=0)
+ * to find the older nights.  A full pass deletes stored nights whose
+ * startdate is no longer listed, without re-fetching the unchanged ones. */
 
 struct night {
     time_t start, end, modified;
@@ -643,14 +649,6 @@ static void sort_nights(struct nights *ns, int (*cmp)(const void *, const void *
 {
     if (ns->n) /* qsort wants a non-NULL array */
         qsort(ns->v, ns->n, sizeof *ns->v, cmp);
-}
-
-static int by_modified(const void *a, const void *b)
-{
-    const struct night *x = a, *y = b;
-    if (x->modified != y->modified)
-        return (x->modified > y->modified) - (x->modified < y->modified);
-    return by_start(a, b);
 }
 
 /* Deletes the stored nights whose start is not one of the listed starts:
@@ -725,33 +723,97 @@ static int put_night(struct task *t, const struct night *night, const json_t *bo
     return task_put(t, id, start, end, updated, body, err);
 }
 
-static int fetch_changed_nights(struct task *t, struct nights *ns, time_t since,
-                                struct hs_error *err)
+/* The walk's position: the oldest night fetched (0: none yet) and whether
+ * every night is in. */
+struct sleep_walk {
+    time_t oldest;
+    bool complete;
+};
+
+static struct sleep_walk load_sleep_walk(const struct task *t)
 {
-    sort_nights(ns, by_modified);
-    time_t old_wm = 0, wm = 0;
-    watermark_epoch(t, &old_wm);
-    size_t first = 0, fetched = 0;
-    while (first < ns->n && ns->v[first].modified < since)
-        first++;
-    for (size_t i = first; i < ns->n; i++) {
-        const struct night *night = &ns->v[i];
-        json_t *body = NULL;
-        if (fetch_night(t, night, &body, err) < 0)
-            return -1;
-        int rc = put_night(t, night, body, err);
-        json_decref(body);
-        wm = night->modified > old_wm ? night->modified : old_wm;
-        char iso[TIME_ISO_LEN];
-        time_format_iso(wm, iso);
-        if (rc < 0 || task_commit(t, iso, NULL, err) < 0)
-            return -1;
-        if (++fetched % 10 == 0 || i + 1 == ns->n)
-            task_progress(t, "night %zu of %zu", fetched, ns->n - first);
-    }
+    struct sleep_walk w = {0, false};
+    json_t *h = task_history(t);
+    const char *oldest = json_string_value(json_object_get(h, "oldest"));
+    if (oldest)
+        time_parse(oldest, &w.oldest);
+    w.complete = json_is_true(json_object_get(h, "complete"));
+    json_decref(h);
+    return w;
+}
+
+/* Commits what is queued with the walk's position. */
+static int commit_sleep_walk(struct task *t, const struct sleep_walk *w, struct hs_error *err)
+{
     char iso[TIME_ISO_LEN];
-    time_format_iso(wm > t->run->now ? wm : t->run->now, iso);
-    return task_commit(t, iso, NULL, err);
+    time_format_iso(w->oldest, iso);
+    json_t *h = w->oldest ? json_pack("{s:s,s:b}", "oldest", iso, "complete", w->complete)
+                          : json_pack("{s:b}", "complete", w->complete);
+    int rc = h ? task_set_history(t, h, err) : hs_error_set(err, HS_ERR_FINAL, "out of memory");
+    json_decref(h);
+    return rc < 0 ? -1 : task_commit(t, NULL, NULL, err);
+}
+
+static int fetch_and_put_night(struct task *t, const struct night *night, struct hs_error *err)
+{
+    json_t *body = NULL;
+    if (fetch_night(t, night, &body, err) < 0)
+        return -1;
+    int rc = put_night(t, night, body, err);
+    json_decref(body);
+    return rc;
+}
+
+static int by_start_desc(const void *a, const void *b)
+{
+    return by_start(b, a);
+}
+
+/* The recent end: nights changed since `since` that the walk has passed
+ * (all changed ones once it is complete), newest first. */
+static int fetch_recent_nights(struct task *t, const struct nights *ns, time_t since,
+                               const struct sleep_walk *w, struct hs_error *err)
+{
+    size_t fetched = 0;
+    for (size_t i = 0; i < ns->n; i++) {
+        const struct night *night = &ns->v[i];
+        if (night->modified < since || (!w->complete && (!w->oldest || night->start < w->oldest)))
+            continue;
+        if (fetch_and_put_night(t, night, err) < 0 || task_commit(t, NULL, NULL, err) < 0)
+            return -1;
+        if (++fetched % 10 == 0)
+            task_progress(t, "recent night %zu", fetched);
+    }
+    return 0;
+}
+
+/* Older nights, below the walk's position, until the budget is spent. */
+static int fetch_older_nights(struct task *t, const struct nights *ns, struct sleep_walk *w,
+                              struct hs_error *err)
+{
+    size_t first = 0, done = 0;
+    while (first < ns->n && w->oldest && ns->v[first].start >= w->oldest)
+        first++;
+    task_history_begin(t);
+    for (size_t i = first; i < ns->n; i++) {
+        if (i > first && ns->v[i].start == ns->v[i - 1].start)
+            continue;
+        if (task_history_spent(t)) {
+            task_progress(t, "history budget spent after %zu of %zu older nights; the next sync "
+                             "goes on", done, ns->n - first);
+            return 0;
+        }
+        if (fetch_and_put_night(t, &ns->v[i], err) < 0)
+            return -1;
+        w->oldest = ns->v[i].start;
+        w->complete = i + 1 == ns->n;
+        if (commit_sleep_walk(t, w, err) < 0)
+            return -1;
+        if (++done % 10 == 0)
+            task_progress(t, "night %zu of %zu", done, ns->n - first);
+    }
+    w->complete = true;
+    return commit_sleep_walk(t, w, err);
 }
 
 static const struct listing nights_listing = {
@@ -761,15 +823,26 @@ static const struct listing nights_listing = {
 static int sync_sleep(struct task *t, struct hs_error *err)
 {
     if (!run_config_bool(t->run, "sleep_detail"))
-        return 0; /* one request per night at 120 a minute: some prefer the summaries */
+        return 0; /* an explicit limit: the summaries only */
+    struct sleep_walk w = load_sleep_walk(t);
     long long since = changed_since(t);
     struct nights ns = {0};
-    int rc = list_pages(t, &nights_listing, lastupdate_for(t), collect_nights, &ns, err);
+    /* An incomplete walk needs every night to find the older ones. */
+    long long lastupdate = w.complete ? lastupdate_for(t) : 0;
+    int rc = list_pages(t, &nights_listing, lastupdate, collect_nights, &ns, err);
     if (rc == 0 && t->full)
         rc = sweep_unlisted_nights(t, &ns, err);
-    /* A lastupdate listing holds only changed nights; a full one holds all. */
-    if (rc == 0)
-        rc = fetch_changed_nights(t, &ns, t->full ? (time_t)since : 0, err);
+    sort_nights(&ns, by_start_desc);
+    /* Before the first watermark, every night passed was fetched by the walk itself. */
+    if (rc == 0 && t->state.watermark)
+        rc = fetch_recent_nights(t, &ns, (time_t)since, &w, err);
+    if (rc == 0 && !w.complete)
+        rc = fetch_older_nights(t, &ns, &w, err);
+    if (rc == 0) {
+        char iso[TIME_ISO_LEN];
+        time_format_iso(t->run->now, iso);
+        rc = task_commit(t, iso, NULL, err);
+    }
     free(ns.v);
     return rc;
 }

@@ -34,6 +34,11 @@ struct sync_runner *sync_runner_new(struct store *store, const struct config *cf
      * the N-th committed page. */
     const char *fail = getenv("HEALTH_SYNC_FAIL_AFTER_COMMITS");
     r->fail_after_commits = fail ? strtol(fail, NULL, 10) : 0;
+    r->history_budget = r->opt.history_budget_set
+                            ? r->opt.history_budget
+                            : (long)config_int(cfg, "app", "history_budget_seconds");
+    const char *steps = getenv("HEALTH_SYNC_HISTORY_STEPS");
+    r->history_steps = steps ? strtol(steps, NULL, 10) : 0;
     return r;
 }
 

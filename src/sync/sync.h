@@ -13,6 +13,11 @@
 
 struct sync_options {
     bool full; /* re-list everything and reconcile deletions */
+    /* Seconds each resource walked one request at a time may spend on its
+     * older history in this sync (0: no limit); history_budget_set false
+     * means [app].history_budget_seconds. */
+    bool history_budget_set;
+    long history_budget;
 };
 
 struct provider_result {

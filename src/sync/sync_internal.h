@@ -17,6 +17,7 @@
 #include "strset.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,9 @@ struct sync_runner {
      * it was busy, against the run's length, tells whether it was. */
     double started, writing_seconds;
     struct order_gate *gate; /* commits that wait for a bulk listing */
+    /* Seconds a task may spend walking older history (0: no limit), and
+     * the test-only count of steps that stands for it (history.c). */
+    long history_budget, history_steps;
 };
 
 /* One queued change of a page.  Its strings live in the task's `text`
@@ -76,6 +80,8 @@ struct task_state {
      * back (NULL until the first); none once the task must end. */
     struct spill *held;
     bool no_holding;
+    double history_started; /* task_history_begin */
+    atomic_long history_steps; /* task_history_spent calls, from any fetching thread */
 };
 
 /* A provider run's shared state: its resources may run in several threads. */

@@ -161,22 +161,83 @@ cp good.toml health-sync.toml
 sed -i 's/^\[eightsleep\]$/[eightsleep]\naccess_token = "bogus-static-token"/' health-sync.toml
 check "a rejected static access_token says so" eval 'run 1 sync && has "rejected \[eightsleep\].access_token"'
 check "...and no data was lost along the way" eq "$(stored trends)" "$(upstream trends)"
-# The default intervals_days: a first sync walks the session listing back 90
-# days only (trends hold every night); the rest of the history is not asked for.
+# ---- The whole history of sessions by default, a budget at a time: each
+# sync fetches the newest pages first, then older pages until its history
+# budget is spent (here 3 pages a sync, HEALTH_SYNC_HISTORY_STEPS, so that
+# where it stops does not depend on speed); the next sync goes on.
 mv health.sqlite full.sqlite && rm -f health.sqlite-*
 ES_INTERVALS_DAYS=90 write_config eightsleep
 sed -i '/^intervals_days = /d' health-sync.toml
+history_of() { # provider/resource history from status --json: "oldest_day complete"
+    run 0 status --json && python3 -c "import json,sys
+for r in json.load(open(sys.argv[1]))['resources']:
+    if r['resource'] == 'intervals':
+        h = r['history']; print(h['oldest_day'], str(h['complete']).lower())" "$OUT"
+}
+# newest_first: each user's stored sessions are the newest of upstream's, none missing between
+newest_first() {
+    python3 - <(stored intervals) <(upstream intervals) <<'PY'
+import sys
+def by_user(path):
+    out = {}
+    for line in open(path):
+        rid, start = line.split("|")[:2]
+        out.setdefault(rid.split(":")[0], []).append((start, rid))
+    return {u: sorted(v, reverse=True) for u, v in out.items()}
+have, up = by_user(sys.argv[1]), by_user(sys.argv[2])
+for u, rows in have.items():
+    if rows != up[u][:len(rows)]:
+        sys.exit("user %s: stored %d, not upstream's newest %d" % (u[:8], len(rows), len(rows)))
+PY
+}
+reset_stats
+check "a first sync with a small history budget" eval 'HEALTH_SYNC_HISTORY_STEPS=3 run 0 sync'
+pages=$(( $(path_hits "/v1/users/$left/intervals") + $(path_hits "/v1/users/$right/intervals") ))
+check "...asks each user's newest page, then 3 older ones (got $pages)" eq "$pages" 5
+check "...stores each user's newest sessions, none skipped" newest_first
+check "...and trends whole" eq "$(stored trends)" "$(upstream trends)"
+check "status --json: intervals history incomplete" eval '[ "$(history_of | cut -d" " -f2)" = false ]'
+check "status says so, with the oldest day reached" eval 'run 0 status && has "eightsleep/intervals: back to 20..-..-.., incomplete (the next sync goes on)"'
+first_oldest=$(history_of | cut -d' ' -f1)
+fresh=$(admin "eightsleep/add-night?user=right&day=$(date -u -d tomorrow +%F)" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+check "the next sync (a night added meanwhile)" eval 'HEALTH_SYNC_HISTORY_STEPS=3 run 0 sync'
+check "...fetches the new night's session first" eq "$(count intervals "AND record_id='$right:$fresh'")" 1
+check "...and goes on further back" eval '[ "$(history_of | cut -d" " -f1)" \< "$first_oldest" ]'
+check "...still the newest sessions of each user" newest_first
+syncs=2
+while [ "$(history_of | cut -d' ' -f2)" = false ] && [ "$syncs" -lt 80 ]; do
+    HEALTH_SYNC_HISTORY_STEPS=3 run 0 sync || break
+    syncs=$((syncs + 1))
+done
+check "later syncs complete the history ($syncs syncs)" eq "$(history_of | cut -d' ' -f2)" true
+check "...every session equal to upstream's" eq "$(stored intervals)" "$(upstream intervals)"
+check "status says complete" eval 'run 0 status && has "eightsleep/intervals: back to .*, complete"'
+reset_stats
+check "a sync with the history complete" eval 'HEALTH_SYNC_HISTORY_STEPS=3 run 0 sync'
+check "...asks only the recent pages (one a user)" eq "$(( $(path_hits "/v1/users/$left/intervals") + $(path_hits "/v1/users/$right/intervals") ))" 2
+
+# --history-budget 0 walks all of it now
+mv health.sqlite budget.sqlite && rm -f health.sqlite-*
+check "sync --history-budget 0 on a new database" run 0 sync --history-budget 0
+check "...stores every session at once" eq "$(stored intervals)" "$(upstream intervals)"
+check "...history complete" eq "$(history_of | cut -d' ' -f2)" true
+check "--history-budget wants seconds" eval 'run 2 sync --history-budget soon && has "history-budget wants seconds"'
+
+# intervals_days stays an explicit limit: the walk stops that many days back
+mv health.sqlite unlimited.sqlite && rm -f health.sqlite-*
+sed -i '/^\[eightsleep\]/a intervals_days = 90' health-sync.toml
 reset_stats
 cutoff=$(date -u -d "$(date -u +%F) -90 days" +%FT%TZ)
-check "by default a first sync walks intervals back 90 days" run 0 sync
+check "intervals_days = 90: a first sync" run 0 sync
 pages=$(path_hits "/v1/users/$left/intervals") # before upstream() below reads the listing
-check "...storing every session since then" eq \
+check "...stores every session since then" eq \
     "$(stored intervals | awk -F'|' -v c="$cutoff" '$2 >= c')" \
     "$(upstream intervals | awk -F'|' -v c="$cutoff" '$2 >= c')"
 check "...and at most one page older than that per user" eval \
     '[ "$(count intervals "AND start_time < '"'$cutoff'"'")" -le 20 ]'
 check "...in about ten requests per user, not the whole listing (got $pages)" eval \
     '[ "$pages" -le 11 ] && [ "$pages" -ge 9 ]'
+check "...its history complete up to the limit" eq "$(history_of | cut -d' ' -f2)" true
 check "...while trends cover the whole history" eq "$(stored trends)" "$(upstream trends)"
 
 check "no secret appears in any output" no_secrets

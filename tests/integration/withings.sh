@@ -84,17 +84,39 @@ check "one getnonce and one requesttoken call, no client_secret" \
 check "the token row keeps userid in extra_json" \
     eq "$(sql "SELECT token_type, json_extract(extra_json, '\$.userid') FROM oauth_tokens WHERE provider='withings'")" "Bearer|36356"
 
-# ---- the nights' detail is off by default: a Python tool's config fetches what it did
+# ---- the nights' detail is on by default, walked newest first within the
+# history budget (here 40 nights a sync, HEALTH_SYNC_HISTORY_STEPS, so that
+# where it stops does not depend on speed); later syncs go on
 defaults="$tmp/defaults.sqlite"
 run 0 --db "$defaults" init-db
 copy_tokens "$tmp/health.sqlite" "$defaults"
+sleep_history() { # "oldest_day complete" of withings/sleep from status --json
+    run 0 --db "$defaults" status --json && python3 -c "import json,sys
+for r in json.load(open(sys.argv[1]))['resources']:
+    if r['provider'] == 'withings' and r['resource'] == 'sleep':
+        h = r['history']; print(h['oldest_day'], str(h['complete']).lower())" "$OUT"
+}
+dcount() { sqlite3 "$defaults" "SELECT COUNT(*) FROM records WHERE provider='withings' AND resource='$1'"; }
 reset_stats
-check "without sleep_detail, a backfill" run 0 --db "$defaults" sync
-check "... stores the summaries and no night's detail" eq \
-    "$(sqlite3 "$defaults" "SELECT SUM(resource='sleep_summary') > 300, SUM(resource='sleep') FROM records")" "1|0"
+check "a backfill with the default config and a small history budget" eval 'HEALTH_SYNC_HISTORY_STEPS=40 run 0 --db "$defaults" sync'
+check "... stores the 40 newest nights' detail" eq \
+    "$(sqlite3 "$defaults" "SELECT COUNT(*), MIN(start_time) >= (SELECT start_time FROM records WHERE resource='sleep_summary' ORDER BY start_time DESC LIMIT 1 OFFSET 39) FROM records WHERE resource='sleep'")" "40|1"
+check "... and says the history is incomplete" eq "$(sleep_history | cut -d' ' -f2)" false
+syncs=1
+while [ "$(sleep_history | cut -d' ' -f2)" = false ] && [ "$syncs" -lt 40 ]; do
+    HEALTH_SYNC_HISTORY_STEPS=40 run 0 --db "$defaults" sync || break
+    syncs=$((syncs + 1))
+done
+check "later syncs complete it ($syncs syncs): one night record per summary" eq "$(dcount sleep)" "$(dcount sleep_summary)"
+check "... status says complete, back to the first night" eq "$(sleep_history)" \
+    "$(sqlite3 "$defaults" "SELECT substr(MIN(start_time), 1, 10) FROM records WHERE resource='sleep_summary'") true"
+sed -i '/^\[withings\]/a sleep_detail = false' "$cfg"
+reset_stats
+run 0 --db "$tmp/nodetail.sqlite" init-db
+copy_tokens "$tmp/health.sqlite" "$tmp/nodetail.sqlite"
+check "sleep_detail = false: a backfill" run 0 --db "$tmp/nodetail.sqlite" sync
 check "... with no request per night" test "$(path_count /v2/sleep)" -lt 10
-copy_tokens "$defaults" "$tmp/health.sqlite"
-sed -i '/^\[withings\]/a sleep_detail = true' "$cfg"
+sed -i '/^sleep_detail = false/d' "$cfg"
 
 # ---- first backfill
 check "the first sync backfills every resource (-v)" run 0 sync -v
