@@ -327,7 +327,7 @@ static void sources_chart(struct report_ctx *ctx, const struct pivot *p)
                   "shape per device, a vertical rule spanning their spread.",
                   "hours", lo / HOUR, hi / HOUR);
     spec.x_unit = "night";
-    char cls[MAX_SOURCES][16];
+    char cls[MAX_SOURCES][32]; /* "mk s" and any size_t */
     legend_begin(ctx->out);
     for (size_t k = 0; k < p->np; k++) {
         snprintf(cls[k], sizeof cls[k], "mk s%zu", k + 1);
