@@ -476,10 +476,11 @@ static char *read_file(const char *path, size_t *len, struct hs_error *err, bool
             break;
     }
     bool failed = ferror(f);
+    int why = errno; /* "Is a directory" and the like */
     fclose(f);
     if (failed) {
         free(data);
-        hs_error_set(err, HS_ERR_CONFIG, "cannot read config %s", path);
+        hs_error_set(err, HS_ERR_CONFIG, "cannot read config %s: %s", path, strerror(why));
         return NULL;
     }
     *len = n;

@@ -186,9 +186,13 @@ static int parse_args(int argc, char **argv, struct parsed *p, char **rest)
     for (int i = 1; i < argc; i++) {
         bool bad = false;
         const char *v;
-        if ((v = option_value(argc, argv, &i, "--config", &bad)))
+        if ((v = option_value(argc, argv, &i, "--config", &bad)) && !*v)
+            return cli_usage_error(NULL, "--config needs a file name");
+        else if (v)
             p->cli.config_path = v;
-        else if ((v = option_value(argc, argv, &i, "--db", &bad)))
+        else if ((v = option_value(argc, argv, &i, "--db", &bad)) && !*v)
+            return cli_usage_error(NULL, "--db needs a file name");
+        else if (v)
             p->cli.db_path = v;
         else if (bad)
             return cli_usage_error(NULL, "%s needs a value", argv[i]);

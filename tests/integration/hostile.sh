@@ -107,6 +107,11 @@ check "...by status" eval 'run 0 status && has "no\\\\x1b" && ! grep -q "$esc" "
 check "...and by status --runs" eval 'run 0 status --runs 2 && has "no\\\\x1b" && ! grep -q "$esc" "$OUT" && ! grep -q "$cr" "$OUT"'
 sql "DROP TRIGGER no_routines"
 
+check "an empty --db is a usage error, not the working directory" eval 'run 2 --db "" status && has "\-\-db needs a file name"'
+check "an empty --config too" eval 'run 2 --config "" status && has "\-\-config needs a file name"'
+mkdir -p confdir
+check "a --config that is a directory says so" eval 'run 2 --config confdir status && has "confdir: Is a directory"'
+
 head -c 4096 /dev/urandom >not-a-db.sqlite
 check "a file that is not a database is refused clearly" eval 'run 1 --db not-a-db.sqlite status && has "not-a-db.sqlite"'
 check "...and left as it was" eval '[ "$(stat -c %s not-a-db.sqlite)" = 4096 ]'
