@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ZONEINFO "/usr/share/zoneinfo"
 #define TZIF_MAX (1 << 20) /* real files are a few KB */
@@ -274,11 +275,18 @@ static unsigned char *read_zone_file(const char *name, size_t *len)
     buf_addf(&path, "%s/%s", ZONEINFO, name);
     FILE *f = buf_failed(&path) ? NULL : fopen(path.data, "rb");
     buf_free(&path);
+    struct stat st;
+    if (f && (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+              st.st_size >= TZIF_MAX)) {
+        fclose(f); /* a directory ("Europe"), or not a zone file */
+        return NULL;
+    }
     if (!f)
         return NULL;
-    unsigned char *data = malloc(TZIF_MAX);
-    size_t n = data ? fread(data, 1, TZIF_MAX, f) : 0;
-    bool bad = ferror(f) || n == TZIF_MAX;
+    size_t size = (size_t)st.st_size;
+    unsigned char *data = malloc(size + 1);
+    size_t n = data ? fread(data, 1, size + 1, f) : 0;
+    bool bad = ferror(f) || n != size;
     fclose(f);
     if (bad) {
         free(data);

@@ -79,6 +79,17 @@ static void test_cursor_next_url(void **state)
                 "http://h/v2/cycle?nextToken=b");
     expect_next("http://h/v2/cycle?limit=25", "{\"records\":[],\"next_token\":null}", NULL);
     expect_next("http://h/v2/cycle?limit=25", "{\"records\":[],\"next_token\":\"\"}", NULL);
+    /* A next page whose URL cannot be built is not "no next page". */
+    size_t n = TASK_URL_MAX + 10;
+    char *token = malloc(n + 1);
+    assert_non_null(token);
+    memset(token, 'x', n);
+    token[n] = '\0';
+    json_t *page = json_pack("{s:s}", "next_token", token);
+    char *next = cursor_next_url("http://h/v2/cycle?limit=25", page, &records);
+    assert_ptr_equal(next, task_next_url_failed);
+    json_decref(page);
+    free(token);
     expect_next("http://h/v2/cycle?limit=25", "{\"records\":[]}", NULL);
 }
 
