@@ -58,7 +58,7 @@ rm -f "$db-wal" "$db-shm" "$db-journal"
 check "export over a -wal not there yet is refused by its name" \
     eval 'run 2 export v_workouts --output "$db-wal" && has "write-ahead log" && ! [ -e "$db-wal" ]'
 mkfifo pipe
-(cat pipe >from-pipe) &
+(timeout 20 cat pipe >from-pipe) &
 reader=$!
 check "export to a FIFO writes through it" eval 'run 0 export hevy/workouts --output pipe; wait $reader; [ -p pipe ] && head -1 from-pipe | grep -q "^provider,resource"'
 echo "old" >real.csv
