@@ -330,7 +330,7 @@ static void sources_chart(struct report_ctx *ctx, const struct pivot *p)
     char cls[MAX_SOURCES][32]; /* "mk s" and any size_t */
     legend_begin(ctx->out);
     for (size_t k = 0; k < p->np; k++) {
-        snprintf(cls[k], sizeof cls[k], "mk s%zu", k + 1);
+        snprintf(cls[k], sizeof cls[k], "mk s%u", (unsigned)(k % 8) + 1);
         legend_item(ctx->out, KEY_MARK, cls[k], source_marks[k % 4], provider_title(p->names[k]));
     }
     legend_item(ctx->out, KEY_LINE, "rule", 0, "spread");

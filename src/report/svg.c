@@ -147,6 +147,10 @@ void chart_begin(struct chart *c, struct buf *out, const struct chart_spec *spec
         lo = 0;
     if (hi - lo < 1e-9)
         hi = lo + (fabs(lo) > 1 ? fabs(lo) * 0.1 : 1);
+    if (!spec->zero_based) { /* a margin, so that no point sits on the frame */
+        double pad = (hi - lo) * 0.08;
+        lo -= pad, hi += pad;
+    }
     c->step = nice_step(hi - lo);
     c->y0 = floor(lo / c->step) * c->step;
     c->y1 = ceil(hi / c->step) * c->step;
