@@ -80,6 +80,13 @@ static const char *text_of(const json_t *run, const char *key)
     return s && *s ? s : "-";
 }
 
+/* The resource column: a provider's whole pass is booked under "*". */
+static const char *resource_of(const json_t *run)
+{
+    const char *r = text_of(run, "resource");
+    return strcmp(r, "*") ? r : "(whole pass)";
+}
+
 static long long count_of(const json_t *run, const char *key)
 {
     return (long long)json_integer_value(json_object_get(run, key));
@@ -104,7 +111,7 @@ void status_runs_print(const json_t *runs, int n)
         char *before = text_escaped(text_of(run, "watermark_before"));
         char *after = text_escaped(text_of(run, "watermark_after"));
         printf("%-11s %-26s %-21s %6s  %-11s %6lld %6lld %6lld %6lld  %s -> %s\n",
-               text_of(run, "provider"), text_of(run, "resource"), text_of(run, "started_at"), took,
+               text_of(run, "provider"), resource_of(run), text_of(run, "started_at"), took,
                text_of(run, "status"), count_of(run, "inserted"), count_of(run, "updated"),
                count_of(run, "deleted"), count_of(run, "unchanged"), before ? before : "-",
                after ? after : "-");

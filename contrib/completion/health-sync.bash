@@ -5,7 +5,7 @@ _health_sync()
     local cur prev cmd i
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="init-db auth sync status export report metadata import"
+    local commands="init init-db auth sync status export providers report metadata import"
     local providers="oura withings hevy strava eightsleep"
     local global="--config --db -v --verbose -q --quiet --help --version"
     for ((i = 1; i < COMP_CWORD; i++)); do
@@ -18,7 +18,9 @@ _health_sync()
     case $prev in
     --config|--db|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "csv jsonl" -- "$cur")); return ;;
-    --listen-host|--listen-port|--since|--until|--lock-timeout|--history-budget|--timeout|--batch) return ;;
+    --listen-host|--listen-port|--since|--until|--lock-timeout|--history-budget|--timeout|--batch|--runs) return ;;
+    --provider) COMPREPLY=($(compgen -W "$providers" -- "$cur")); return ;;
+    *-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
@@ -26,7 +28,9 @@ _health_sync()
         COMPREPLY=($(compgen -W "$providers --listen-host --listen-port --no-browser --timeout --help" -- "$cur")) ;;
     sync)
         COMPREPLY=($(compgen -W "--providers $providers --full --lock-timeout --history-budget --help" -- "$cur")) ;;
-    status) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
+    status) COMPREPLY=($(compgen -W "--json --runs --help" -- "$cur")) ;;
+    init)
+        COMPREPLY=($(compgen -W "--provider --sync --listen-host --listen-port --no-browser --timeout --help" -- "$cur")) ;;
     export)
         local things="hevy/workouts hevy/routines strava/activities oura/daily_sleep oura/heartrate withings/measures"
         COMPREPLY=($(compgen -W "$things --format --since --until --output --help" -- "$cur")) ;;

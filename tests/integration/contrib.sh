@@ -25,7 +25,7 @@ check "the cron line, run from \$HOME, reads that same database" \
     eval '(cd home && HOME="$tmp/home" eval "$cron_line" >/dev/null 2>&1)'
 
 if command -v man >/dev/null; then
-    check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init-db auth sync status export report metadata import; do grep -q "^ *$c" man.txt || exit 1; done'
+    check "man ./man/health-sync.1 renders every command" eval 'MANWIDTH=80 man -l "$ROOT/man/health-sync.1" 2>/dev/null >man.txt && for c in init init-db auth sync status export providers report metadata import; do grep -q "^ *$c" man.txt || exit 1; done'
 else
     echo "# man not installed: rendering not checked"
 fi
@@ -39,6 +39,8 @@ touch export.zip notes.txt
 check "bash completion offers apple-health after import, then the zip or xml" eval \
     'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync import a); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "apple-health" ] &&
      out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync import apple-health ex); COMP_CWORD=3; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "export.zip" ]'
+check "bash completion offers providers after init --provider" eval \
+    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync init --provider h); COMP_CWORD=3; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "hevy" ]'
 check "the zsh completion is a #compdef file naming every command" eval \
-    'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init-db auth sync status export report metadata import; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
+    'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init init-db auth sync status export providers report metadata import; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
 finish

@@ -32,6 +32,8 @@ check "...two runs of hevy/workouts, the newer first: an error, then the backfil
 check "...the backfill's watermark moved from none to a time" eval \
     'grep "^hevy  *workouts  *20[0-9-]*T" "$OUT" | tail -1 | grep -qE " - -> 20[0-9-]+T[0-9:]+Z$"'
 check "...the error's first line under its run" eval 'grep -A1 "^hevy  *workouts  *20[0-9-]*T.* error " "$OUT" | grep -qE "^ +error: HTTP 5[0-9][0-9]"'
+check "...a provider's whole pass has lines of its own, its error included" eval \
+    'grep -A1 "^hevy  *(whole pass)  *20[0-9-]*T.* error " "$OUT" | grep -qE "^ +error: hevy/"'
 check "...one run of a resource synced once" eval '[ "$(grep -c "^oura  *daily_sleep  *20[0-9-]*T" "$OUT")" = 1 ]'
 check "status --runs 1 --json: a runs array, one per resource" eval 'run 0 status --runs 1 --json && python3 -c "
 import json, sys
