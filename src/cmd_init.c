@@ -336,7 +336,8 @@ static int setup_provider(struct session *ss, struct config **cfg, const struct 
     struct store *s = cli_open_store(ss->cli, *cfg);
     if (!s)
         return EXIT_FAILED;
-    ss->args->ctx.read_stdin = ss->interactive;
+    /* A code pasted on a terminal; piped answers are all ours. */
+    ss->args->ctx.read_stdin = ss->interactive && isatty(STDIN_FILENO);
     int rc = auth_provider(*cfg, s, p, &ss->args->ctx, true);
     store_close(s);
     if (rc == EXIT_OK && ss->ndone < sizeof ss->done / sizeof *ss->done)
@@ -470,9 +471,6 @@ int cmd_init(struct cli *cli)
     int rc = parse_init_args(cli, &a);
     const char *path = cli->config_path ? cli->config_path : DEFAULT_CONFIG;
     struct session ss = {cli, path, &a, !a.provider, {0}, 0};
-    if (rc == 0 && ss.interactive && !isatty(STDIN_FILENO))
-        rc = cli_usage_error("init", "init asks its questions on a terminal; from a script use "
-                                     "--provider NAME with its values (see --help)");
     if (rc == 0 && ensure_config_file(path) < 0) {
         log_error("cannot create %s: %s", path, strerror(errno));
         rc = EXIT_FAILED;

@@ -858,6 +858,38 @@ static const struct resource withings_resources[] = {
     {NULL},
 };
 
+/* init's check: one getmeas over the last 30 days (a data call: the
+ * Bearer token goes along, which withings_post leaves to the task). */
+static int withings_probe(struct provider_run *r, struct buf *found, struct hs_error *err)
+{
+    long long now = (long long)time_now();
+    struct buf form = BUF_INIT;
+    http_form_add(&form, "action", "getmeas");
+    form_add_int(&form, "startdate", now - 30 * 86400);
+    form_add_int(&form, "enddate", now);
+    char *url = endpoint_url(r, "/measure");
+    struct http_request req = {.method = "POST",
+                               .url = url,
+                               .body = form.data,
+                               .content_type = "application/x-www-form-urlencoded",
+                               .bearer = run_access_token(r)};
+    json_t *reply = NULL;
+    int rc = http_send_json(r->http, &req, &reply, err);
+    json_t *status = json_object_get(reply, "status");
+    if (rc == 0 && (!json_is_integer(status) || json_integer_value(status) != STATUS_OK)) {
+        status_error(url, "getmeas", json_is_integer(status) ? json_integer_value(status) : -1,
+                     reply, err);
+        rc = -1;
+    } else if (rc == 0) {
+        size_t n = json_array_size(json_object_get(json_object_get(reply, "body"), "measuregrps"));
+        buf_addf(found, "%zu measurement%s in the last 30 days", n, n == 1 ? "" : "s");
+    }
+    json_decref(reply);
+    free(url);
+    buf_free(&form);
+    return rc;
+}
+
 const struct provider withings_provider = {
     .name = "withings",
     .title = "Withings",
@@ -873,4 +905,5 @@ const struct provider withings_provider = {
     .prepare = withings_prepare,
     .refresh = oauth2_refresh,
     .setup_url = "https://developer.withings.com/dashboard/",
+    .probe = withings_probe,
 };

@@ -83,8 +83,30 @@ again='[
 check "init again shows what is set up; Enter keeps a value" drive "$tmp/pty2.log" "$again" init
 check "...and the config is byte for byte what it was" cmp "$tmp/after1.toml" "$tmp/health-sync.toml"
 
-check "init without a terminal and without --provider explains itself" eval \
-    'run 2 init && has "from a script use --provider NAME"'
+printf 'hevy\n\n\nn\n' >"$tmp/answers"
+check "answers piped in (no terminal) work too" eval \
+    '"$HS" --config "$tmp/health-sync.toml" init <"$tmp/answers" >"$OUT" 2>&1 && cat "$OUT" >>"$tmp/all-output" && has "Hevy API key works" && has "Run the first sync now (Hevy)"'
+check "...and change nothing when every answer keeps" cmp "$tmp/after1.toml" "$tmp/health-sync.toml"
+
+# For scripts, an OAuth2 provider: Withings from flags and a file, the
+# browser played by curl as in oauth_login.
+cat >>"$tmp/health-sync.toml" <<T
+
+[withings]
+authorize_url = "$FAKE/oauth2_user/authorize2"
+base_url = "$FAKE"
+redirect_uri = "http://127.0.0.1:$(free_port)/callback"
+T
+echo "fake-withings-SECRET-77a2" >"$tmp/w-secret"
+"${VG[@]}" "$HS" --config "$tmp/health-sync.toml" init --provider withings --client-id fake-withings-client \
+    --client-secret-file "$tmp/w-secret" --no-browser </dev/null >"$OUT" 2>&1 &
+pid=$!
+url=""
+for _ in $(seq 200); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
+for _ in $(seq 50); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
+wait "$pid"; rc=$?; cat "$OUT" >>"$tmp/all-output"
+check "init --provider withings: signs in and says what the account holds" eval \
+    '[ $rc = 0 ] && grep -qE "^Withings: [0-9]+ measurements in the last 30 days\.$" "$OUT"'
 
 # For scripts: Eight Sleep's four values from a flag, a file and standard input.
 cat >>"$tmp/health-sync.toml" <<T
@@ -101,6 +123,6 @@ check "init --provider eightsleep with --email, --client-id, --client-secret-fil
         --client-id fake-eightsleep-client --client-secret-file "$tmp/es-secret" --password-stdin --sync >"$OUT" 2>&1; rc=$?; cat "$OUT" >>"$tmp/all-output"; [ $rc = 0 ]'
 check "...signs in, syncs, and prints no secret" eval 'has "eightsleep: ok" && ! grep -q SECRET "$OUT"'
 check "...the config has its values and [eightsleep].enabled" eval \
-    'grep -q "^password = \"fake-eightsleep-SECRET-pw\"$" "$tmp/health-sync.toml" && [ "$(grep -c "^enabled = true$" "$tmp/health-sync.toml")" = 3 ]'
+    'grep -q "^password = \"fake-eightsleep-SECRET-pw\"$" "$tmp/health-sync.toml" && [ "$(grep -c "^enabled = true$" "$tmp/health-sync.toml")" = 4 ]'
 check "no secret appears in any output" no_secrets
 finish
