@@ -87,13 +87,17 @@ static void enable_provider(const struct config *cfg, const struct provider *p)
         log_info("Enabled %s in %s ([%s].enabled = true).", p->title, config_path(cfg), p->name);
 }
 
-/* p->probe's finding, or that the sign-in works when p has none. */
+/* p->probe's finding.  Without one, an OAuth2 provider says its sign-in
+ * worked; a key or password was checked by a request already, and auth
+ * said what it found. */
 static void probe(struct provider_run *run, const struct provider *p)
 {
     struct hs_error err = HS_ERROR_INIT;
     struct buf found = BUF_INIT;
-    if (!p->probe)
+    if (!p->probe && p->auth == AUTH_OAUTH2)
         log_info("%s: signed in; the first sync fetches your data.", p->title);
+    else if (!p->probe)
+        ;
     else if (p->prepare(run, &err) < 0 || p->probe(run, &found, &err) < 0)
         log_warn("%s: signed in, but the first request failed: %s", p->title, err.msg);
     else
@@ -117,9 +121,7 @@ int auth_provider(const struct config *cfg, struct store *s, const struct provid
         if (p->authenticate(ctx, &err) == 0) {
             rc = EXIT_OK;
             enable_provider(cfg, p);
-            /* A key or password is checked by a request already: auth said
-             * what it found. */
-            if (then_probe && p->auth == AUTH_OAUTH2)
+            if (then_probe)
                 probe(run, p);
         } else
             log_error("%s auth failed: %s", p->name, err.msg);

@@ -1161,6 +1161,27 @@ static const struct resource eightsleep_resources[] = {
     {NULL},
 };
 
+/* init's check: the account behind the sign-in and its devices. */
+static int eightsleep_probe(struct provider_run *r, struct buf *found, struct hs_error *err)
+{
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/users/me", run_config_str(r, "client_api_url"));
+    json_t *reply = NULL;
+    int rc = run_get_json(r, url.data, &reply, err);
+    json_t *user = json_object_get(reply, "user");
+    if (rc == 0 && !json_is_object(user))
+        rc = shape_error(url.data, "no `user` object", err);
+    if (rc == 0) {
+        const char *name = json_string_value(json_object_get(user, "firstName"));
+        size_t n = json_array_size(json_object_get(user, "devices"));
+        buf_addf(found, "signed in%s%s, %zu device%s", name ? " as " : "", name ? name : "", n,
+                 n == 1 ? "" : "s");
+    }
+    json_decref(reply);
+    buf_free(&url);
+    return rc;
+}
+
 const struct provider eightsleep_provider = {
     .name = "eightsleep",
     .title = "Eight Sleep",
@@ -1172,4 +1193,5 @@ const struct provider eightsleep_provider = {
     .prepare = eightsleep_prepare,
     .refresh = eightsleep_refresh,
     .cleanup = eightsleep_cleanup,
+    .probe = eightsleep_probe,
 };

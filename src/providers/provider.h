@@ -88,8 +88,9 @@ struct provider {
      * shows it); NULL when there is none (Eight Sleep signs in as its app). */
     const char *setup_url;
     /* One cheap request once credentials work, appending what the account
-     * holds to `found` ("14 nights of sleep in the last 30 days").  Runs
-     * after prepare.  NULL: `init` says the sign-in works, nothing more. */
+     * holds to `found` ("25 days of sleep in the last 30 days"); `init`
+     * runs it after auth and prepare.  NULL: init says the sign-in worked
+     * (a key provider's auth has said what its request found). */
     int (*probe)(struct provider_run *r, struct buf *found, struct hs_error *err);
 };
 
