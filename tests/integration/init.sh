@@ -102,8 +102,8 @@ echo "fake-withings-SECRET-77a2" >"$tmp/w-secret"
     --client-secret-file "$tmp/w-secret" --no-browser </dev/null >"$OUT" 2>&1 &
 pid=$!
 url=""
-for _ in $(seq 200); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
-for _ in $(seq 50); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
+for _ in $(seq 600); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
 wait "$pid"; rc=$?; cat "$OUT" >>"$tmp/all-output"
 check "init --provider withings: signs in and says what the account holds" eval \
     '[ $rc = 0 ] && grep -qE "^Withings: [0-9]+ measurements in the last 30 days\.$" "$OUT"'

@@ -61,7 +61,7 @@ def main():
         pos = m.end()
         if answer == "<browser>":
             url = re.findall(rb"https?://\S+", m.group(0))[-1].decode()
-            for _ in range(100):
+            for _ in range(300):
                 if subprocess.call(["curl", "-s", "-L", "-o", "/dev/null", url]) == 0:
                     break
                 time.sleep(0.1)
