@@ -2,6 +2,7 @@
 # Interruptions: Ctrl-C ends with 130 and rolls back only the page in flight;
 # a process killed mid-backfill resumes where it stopped.
 source "$(dirname "$0")/lib.sh"
+HEVY_PAGE_SIZE=10 # the most Hevy lists a page
 start_fake --years 2 --latency-ms 40
 write_config hevy
 count() { sql "SELECT COUNT(*) FROM records WHERE resource='workouts'"; }
@@ -16,23 +17,24 @@ check "SIGINT ends the sync with exit 130" eq "$rc" 130
 check "...saying so in one line" eval 'has "^interrupted: progress kept, the next sync resumes$"'
 check "...with the database intact" eq "$(sql 'PRAGMA integrity_check')" ok
 stored=$(count)
-check "...and only whole pages stored (the open page rolled back)" eval '[ "$stored" -gt 0 ] && [ $((stored % 10)) -eq 0 ]'
+check "...and only whole pages stored (the open page rolled back)" eval '[ "$stored" -gt 0 ] && [ $((stored % HEVY_PAGE_SIZE)) -eq 0 ]'
 
 curl -s -X POST "$FAKE/_admin/config?latency_ms=0" >/dev/null
 reset_stats
 check "a later sync completes the backfill" run 0 sync
 pages=$(stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"].get("hevy /v1/workouts", 0))')
-total_pages=$(( ($(count) + 9) / 10 ))
+total_pages=$(( ($(count) + HEVY_PAGE_SIZE - 1) / HEVY_PAGE_SIZE ))
 check "...resuming after the pages already stored" eval '[ "$pages" -lt "$total_pages" ] || { echo "# fetched $pages of $total_pages pages"; false; }'
 check "...ending with every workout" eq "$(count)" "$(curl -s -H 'api-key: fake-hevy-SECRET-key-5e1b' "$FAKE/v1/workouts/count" | python3 -c 'import json,sys; print(json.load(sys.stdin)["workout_count"])')"
 
 rm -f "$tmp/health.sqlite"*
 # One resource at a time, so that the 4 commits are workouts pages.
 sed -i 's/^max_concurrency = .*//; s/^\[app\]$/[app]\nmax_concurrency = 1/' "$tmp/health-sync.toml"
-HEALTH_SYNC_FAIL_AFTER_COMMITS=4 "$HS" --config "$tmp/health-sync.toml" sync >"$OUT" 2>&1 </dev/null
-check "a process that dies after 4 page commits..." eq "$?" 99
-check "...keeps exactly those 4 pages" eq "$(count)" 40
-check "...and its cursor (the next page, when the listing began)" eq "$(sql "SELECT substr(cursor, 1, 7) FROM sync_state WHERE resource='workouts'")" "page:5 "
+COMMITS=4
+HEALTH_SYNC_FAIL_AFTER_COMMITS=$COMMITS "$HS" --config "$tmp/health-sync.toml" sync >"$OUT" 2>&1 </dev/null
+check "a process that dies after $COMMITS page commits..." eq "$?" 99
+check "...keeps exactly those $COMMITS pages" eq "$(count)" $((COMMITS * HEVY_PAGE_SIZE))
+check "...and its cursor (the next page, when the listing began)" eq "$(sql "SELECT substr(cursor, 1, 7) FROM sync_state WHERE resource='workouts'")" "page:$((COMMITS + 1)) "
 reset_stats
 check "the next sync resumes there" run 0 sync
 first_page=$(stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["paths"].get("hevy /v1/workouts", 0))')
