@@ -122,6 +122,17 @@ static size_t select_providers(const struct sync_args *a, const struct config *c
     return n;
 }
 
+/* One row of the table that ends a sync. */
+static void print_summary_row(const struct provider_result *r)
+{
+    long resources = r->resources_ok + r->resources_failed + r->resources_skipped;
+    char done[32];
+    snprintf(done, sizeof done, "%ld/%ld", r->resources_ok, resources);
+    log_info("%-11s %-7s %9s %8ld %8ld %8ld %10ld %8.1f", r->provider->name,
+             r->failed ? "FAILED" : "ok", done, r->counts.inserted, r->counts.updated,
+             r->counts.deleted, r->counts.unchanged, r->seconds);
+}
+
 static void print_summary(const struct provider_result *results, size_t n)
 {
     size_t failed = 0;
@@ -132,11 +143,12 @@ static void print_summary(const struct provider_result *results, size_t n)
             failed++;
             buf_addf(&names, "%s%s", names.len ? ", " : "", r->provider->name);
             log_warn("%s sync failed: %s", r->provider->name, r->error.msg);
-        } else {
-            log_info("%s: ok (%ld new, %ld updated, %ld deleted)", r->provider->name,
-                     r->counts.inserted, r->counts.updated, r->counts.deleted);
         }
     }
+    log_info("%-11s %-7s %9s %8s %8s %8s %10s %8s", "PROVIDER", "RESULT", "RESOURCES", "NEW",
+             "UPDATED", "DELETED", "UNCHANGED", "SECONDS");
+    for (size_t i = 0; i < n; i++)
+        print_summary_row(&results[i]);
     if (failed) {
         log_warn("Sync completed with warnings (%zu/%zu providers failed): %s", failed, n,
                  names.data);

@@ -12,7 +12,15 @@
 
 static enum log_level current_level = LOG_NORMAL;
 static int tty_mode = -1; /* -1: ask isatty() */
-static bool progress_open;
+/* The progress board: on a terminal, one line per key (a running
+ * provider), redrawn in place below everything else printed. */
+#define BOARD_MAX 16
+struct board_row {
+    char *key;
+    char *text;
+};
+static struct board_row board[BOARD_MAX];
+static int board_rows, board_drawn;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static char **secrets;
@@ -197,6 +205,79 @@ static char *printable(const char *s)
     return safe;
 }
 
+/* Moves up over the board's lines and clears them (log_lock held). */
+static void board_erase_locked(void)
+{
+    if (board_drawn) {
+        fprintf(stdout, "\033[%dA\r\033[J", board_drawn);
+        board_drawn = 0;
+    }
+}
+
+static void board_draw_locked(void)
+{
+    for (int i = 0; i < board_rows; i++)
+        fprintf(stdout, "\r\033[K%s\n", board[i].text);
+    board_drawn = board_rows;
+    fflush(stdout);
+}
+
+/* Sets key's row to text (taken), adding the row if new (log_lock held). */
+static void board_put_locked(const char *key, char *text)
+{
+    int i = 0;
+    while (i < board_rows && strcmp(board[i].key, key))
+        i++;
+    if (i == board_rows) {
+        char *k = strdup(key);
+        if (i == BOARD_MAX || !k) {
+            free(k);
+            free(text);
+            return;
+        }
+        board[board_rows++] = (struct board_row){k, NULL};
+    }
+    free(board[i].text);
+    board[i].text = text;
+}
+
+void log_board_set(const char *key, const char *fmt, ...)
+{
+    if (current_level < LOG_NORMAL || !log_is_tty())
+        return;
+    struct buf line = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(&line, fmt, ap);
+    va_end(ap);
+    char *safe = printable(line.data);
+    buf_free(&line);
+    if (!safe)
+        return;
+    pthread_mutex_lock(&log_lock);
+    board_erase_locked();
+    board_put_locked(key, safe);
+    board_draw_locked();
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_board_remove(const char *key)
+{
+    pthread_mutex_lock(&log_lock);
+    for (int i = 0; i < board_rows; i++) {
+        if (strcmp(board[i].key, key))
+            continue;
+        board_erase_locked();
+        free(board[i].key);
+        free(board[i].text);
+        memmove(&board[i], &board[i + 1], (size_t)(board_rows - i - 1) * sizeof *board);
+        board_rows--;
+        board_draw_locked();
+        break;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
 static void emit(FILE *f, const char *prefix, const char *fmt, va_list ap)
 {
     struct buf line = BUF_INIT;
@@ -204,13 +285,10 @@ static void emit(FILE *f, const char *prefix, const char *fmt, va_list ap)
     char *safe = printable(line.data);
     buf_free(&line);
     pthread_mutex_lock(&log_lock);
-    if (progress_open) {
-        fputs("\r\033[K", stdout);
-        fflush(stdout);
-        progress_open = false;
-    }
+    board_erase_locked();
     fprintf(f, "%s%s\n", prefix, safe ? safe : LOST);
     fflush(f);
+    board_draw_locked();
     pthread_mutex_unlock(&log_lock);
     free(safe);
 }
@@ -266,13 +344,18 @@ void log_progress(const char *provider, const char *resource, const char *fmt, .
     va_end(ap);
     char *safe = printable(line.data);
     buf_free(&line);
-    pthread_mutex_lock(&log_lock);
     if (log_is_tty()) {
-        fprintf(stdout, "\r\033[K%s", safe ? safe : LOST);
-        progress_open = true;
-    } else {
-        fprintf(stdout, "%s\n", safe ? safe : LOST);
+        if (safe) {
+            pthread_mutex_lock(&log_lock);
+            board_erase_locked();
+            board_put_locked(provider, safe);
+            board_draw_locked();
+            pthread_mutex_unlock(&log_lock);
+        }
+        return;
     }
+    pthread_mutex_lock(&log_lock);
+    fprintf(stdout, "%s\n", safe ? safe : LOST);
     fflush(stdout);
     pthread_mutex_unlock(&log_lock);
     free(safe);
@@ -281,10 +364,11 @@ void log_progress(const char *provider, const char *resource, const char *fmt, .
 void log_progress_done(void)
 {
     pthread_mutex_lock(&log_lock);
-    if (progress_open) {
-        fputs("\n", stdout);
-        fflush(stdout);
-        progress_open = false;
+    board_erase_locked();
+    for (int i = 0; i < board_rows; i++) {
+        free(board[i].key);
+        free(board[i].text);
     }
+    board_rows = 0;
     pthread_mutex_unlock(&log_lock);
 }

@@ -33,7 +33,12 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* 
  * a plain line otherwise. */
 void log_progress(const char *provider, const char *resource, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Ends an in-place progress line before normal output. */
+/* Clears the progress board (below). */
 void log_progress_done(void);
+/* The progress board, on a terminal only: one line per key (a running
+ * provider), redrawn in place below other output; log_progress of that
+ * provider replaces its line too.  Without a terminal nothing is drawn. */
+void log_board_set(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_board_remove(const char *key);
 
 #endif

@@ -740,7 +740,8 @@ static int trends_window_done(struct task *t, size_t job, void *arg, struct hs_e
     size_t users = p->account->users.n, w = job / users;
     if (job % users != users - 1)
         return 0;
-    task_progress(t, "%s .. %s", p->from[w], p->to[w]);
+    task_progress_of(t, (long)w + 1, (long)p->windows, "window %zu of %zu: %s .. %s", w + 1,
+                     p->windows, p->from[w], p->to[w]);
     char upper[TIME_DATE_LEN + 1];
     snprintf(upper, sizeof upper, "%s~", p->to[w]); /* '~' sorts after any time of that day */
     if (task_sweep(t, p->from[w], upper, err) < 0)

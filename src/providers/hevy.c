@@ -199,7 +199,7 @@ static int commit_workouts_page(struct task *t, struct workouts_listing *l, int 
     }
     char cursor[64];
     snprintf(cursor, sizeof cursor, "page:%d %s", page + 1, l->started);
-    task_progress(t, "page %d of %ld", page, l->pages);
+    task_progress_of(t, page, l->pages, "page %d of %ld", page, l->pages);
     return task_commit(t, NULL, page < l->pages ? cursor : "", err);
 }
 
@@ -372,7 +372,7 @@ static int read_events(struct task *t, struct hs_error *err)
         /* The watermark moves only once every page is in: events come newest first. */
         if (rc == 0)
             rc = task_commit(t, NULL, NULL, err);
-        task_progress(t, "events page %d of %ld", page, pages);
+        task_progress_of(t, page, pages, "events page %d of %ld", page, pages);
     }
     if (rc == 0) {
         char *wm = iso_of(latest);

@@ -592,8 +592,8 @@ static const struct item_stream_spec heartrate_items = {"data", put_heartrate_it
 static int heartrate_window_done(struct task *t, size_t job, void *arg, struct hs_error *err)
 {
     const struct heartrate_windows *w = arg;
-    task_progress(t, "window %zu of %zu (to %.16s): %zu samples", job + 2, w->n + 1,
-                  w->ends[job], task_queued(t)); /* window 1 came first, alone */
+    task_progress_of(t, (long)job + 2, (long)w->n + 1, "window %zu of %zu (to %.16s): %zu samples",
+                     job + 2, w->n + 1, w->ends[job], task_queued(t)); /* window 1 came first */
     return task_commit(t, w->ends[job], NULL, err);
 }
 

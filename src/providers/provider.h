@@ -261,8 +261,13 @@ void task_history_begin(struct task *t);
  * (from any thread of the task). */
 bool task_history_spent(struct task *t);
 
-/* Progress for people: pages, records, waits. */
+/* Progress for people: pages, records, waits.  On a terminal each running
+ * provider has one line, redrawn in place; otherwise a plain line each. */
 void task_progress(struct task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for step `done` of `total` (windows, nights, pages): a terminal
+ * also shows the share done and the time left. */
+void task_progress_of(struct task *t, long done, long total, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The provider table (registry.c). */
 extern const struct provider *const providers[];

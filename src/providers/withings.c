@@ -810,7 +810,8 @@ static int fetch_older_nights(struct task *t, const struct nights *ns, struct sl
         if (commit_sleep_walk(t, w, err) < 0)
             return -1;
         if (++done % 10 == 0)
-            task_progress(t, "night %zu of %zu", done, ns->n - first);
+            task_progress_of(t, (long)done, (long)(ns->n - first), "night %zu of %zu", done,
+                             ns->n - first);
     }
     w->complete = true;
     return commit_sleep_walk(t, w, err);

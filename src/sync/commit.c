@@ -47,6 +47,7 @@ static int upsert_ops(struct task *t, size_t from, size_t to, struct hs_error *e
         }
         if (store_upsert_records(t->run->runner->store, batch, n, &ts->counts, err) < 0)
             return -1;
+        atomic_fetch_add(&t->run->state->records, (long)n);
         from += n;
     }
     return 0;

@@ -272,6 +272,29 @@ size_t run_max_concurrency(const struct provider_run *r)
     return n < 1 ? 1 : (size_t)n;
 }
 
+/* On a terminal, the provider's line of the progress board: the resource,
+ * the records written so far, and (when the total is known) the share
+ * done and the time left at the pace so far; otherwise a plain line. */
+static void progress(struct task *t, long done, long total, const char *detail)
+{
+    const char *provider = t->run->provider->name;
+    if (!log_is_tty()) {
+        log_progress(provider, t->resource->name, "%s", detail);
+        return;
+    }
+    struct buf line = BUF_INIT;
+    buf_addf(&line, "%-11s %-18s %9ld records", provider, t->resource->name,
+             atomic_load(&t->run->state->records));
+    if (total > 0 && done > 0 && done <= total) {
+        double elapsed = time_monotonic() - state_of(t)->started;
+        long left = (long)(elapsed * (double)(total - done) / (double)done + 0.5);
+        buf_addf(&line, "  %3ld%%  ETA %ld:%02ld", done * 100 / total, left / 60, left % 60);
+    }
+    buf_addf(&line, "  %s", detail);
+    log_board_set(provider, "%s", line.data);
+    buf_free(&line);
+}
+
 void task_progress(struct task *t, const char *fmt, ...)
 {
     struct buf msg = BUF_INIT;
@@ -279,6 +302,17 @@ void task_progress(struct task *t, const char *fmt, ...)
     va_start(ap, fmt);
     buf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    log_progress(t->run->provider->name, t->resource->name, "%s", msg.data);
+    progress(t, 0, 0, msg.data);
+    buf_free(&msg);
+}
+
+void task_progress_of(struct task *t, long done, long total, const char *fmt, ...)
+{
+    struct buf msg = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    progress(t, done, total, msg.data);
     buf_free(&msg);
 }

@@ -133,6 +133,7 @@ static int task_init(struct task *t, struct provider_run *run, const struct reso
     ts->cursor = dup_or_null(t->state.cursor);
     ts->extra_json = dup_or_null(t->state.extra_json);
     t->full = reconcile_due(r, &t->state, run->now);
+    ts->started = time_monotonic();
     pthread_mutex_lock(&r->store_lock);
     int has = store_has_records(r->store, run->provider->name, res->name, err);
     pthread_mutex_unlock(&r->store_lock);
@@ -253,8 +254,12 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
     bool absent = rc != 0 && endpoint_absent(res, ts, err);
     bool skipped = rc != 0 && (absent || err->kind == HS_ERR_SCOPE);
     const struct run_counts zero = {0};
+    /* A resource without rows when the task began (a first backfill) has
+     * nothing unchanged or updated: a row the store saw again was one this
+     * task had just written (a record two overlapping windows both hold). */
+    if (ts && !ts->track_seen)
+        ts->counts.unchanged = ts->counts.updated = 0;
     const struct run_counts *counts = ts ? &ts->counts : &zero;
-    log_progress_done();
     pthread_mutex_lock(&pass->lock);
     struct provider_result *result = pass->result;
     /* Ctrl-C is no failure of the resource: its committed pages stay and
@@ -469,7 +474,10 @@ static int run_provider(struct sync_runner *r, const struct provider *p,
 
 int sync_provider(struct sync_runner *r, const struct provider *p, struct provider_result *result)
 {
+    double started = time_monotonic();
     int rc = run_provider(r, p, result);
+    result->seconds = time_monotonic() - started;
+    log_board_remove(p->name);
     order_gate_release(r->gate, p->name, NULL); /* the listings that never ran */
     return rc;
 }

@@ -25,6 +25,7 @@ struct provider_result {
     bool failed;
     long resources_ok, resources_failed, resources_skipped;
     struct run_counts counts;
+    double seconds;        /* how long the provider took */
     struct hs_error error; /* the first failure */
 };
 

@@ -80,6 +80,7 @@ struct task_state {
      * back (NULL until the first); none once the task must end. */
     struct spill *held;
     bool no_holding;
+    double started;         /* when the task began: the progress line's time left */
     double history_started; /* task_history_begin */
     atomic_long history_steps; /* task_history_spent calls, from any fetching thread */
 };
@@ -95,6 +96,7 @@ struct run_state {
     pthread_cond_t slot_free;
     size_t in_flight, max_in_flight;
     size_t needed_waiting; /* waiting for a slot with a consumer waiting on them */
+    atomic_long records; /* records written so far in this run, for the progress line */
 };
 
 static inline struct task_state *state_of(const struct task *t)

@@ -107,7 +107,7 @@ curl -s -X POST "$FAKE/_admin/config?token_ttl=3600" >/dev/null
 check "...the stored refresh tokens changed" eval '[ "$(sql "SELECT COUNT(DISTINCT refresh_token) FROM oauth_tokens")" = 2 ]'
 curl -s -X POST "$FAKE/_admin/revoke?provider=strava" >/dev/null
 check "a revoked refresh token fails Strava with a hint to run auth, exit 1" eval 'run 1 sync && has "health-sync auth strava"'
-check "...while Oura still syncs" eval 'grep -q "oura: ok" "$OUT"'
+check "...while Oura still syncs" eval 'grep -Eq "^oura +ok " "$OUT"'
 # `auth` enables the provider it authorized: one value of the file changes,
 # every comment and space around it stays.
 write_config oura
@@ -122,7 +122,7 @@ awk '/^\[/ { s = $0 } s == "[strava]" && $0 == "enabled = false" { $0 = "enabled
     "$tmp/before.toml" >"$tmp/want.toml"
 check "...the config is byte for byte the same but for [strava].enabled" cmp "$tmp/health-sync.toml" "$tmp/want.toml"
 check "...and still 0600" eq "$(stat -c %a "$tmp/health-sync.toml")" 600
-check "...so a plain sync now includes Strava" eval 'run 0 sync && grep -q "strava: ok" "$OUT"'
+check "...so a plain sync now includes Strava" eval 'run 0 sync && grep -Eq "^strava +ok " "$OUT"'
 start_auth strava
 curl -s -L -o /dev/null "$AUTH_URL"
 check "auth of an enabled provider leaves the file alone" eval 'finish_auth && hasnt "Enabled" && cmp -s "$tmp/health-sync.toml" "$tmp/want.toml"'

@@ -108,6 +108,9 @@ reset_stats
 check "first backfill" run 0 sync -v
 backfill_stats=$(stats)
 check "every collection equals the fake's documents" matches_fake
+check "  ... counting every row new: none unchanged (overlapping windows are not counted twice)" eq \
+    "$(sql "SELECT SUM(unchanged_count), SUM(updated_count) FROM sync_runs WHERE provider='oura' AND status='success'")" "0|0"
+check "  ... heart rate's line says so" has 'oura/heartrate: [0-9]* new, 0 updated, 0 deleted, 0 unchanged'
 check "sleep rows exist" eq "$(sql "SELECT count(*) > 300 FROM records WHERE resource='sleep'")" 1
 check "heartrate samples stored" eq "$(sql "SELECT count(*) > 10000 FROM records WHERE resource='heartrate'")" 1
 asked() { python3 -c "import json,sys; print(json.load(sys.stdin)['paths']['oura /v2/usercollection/$1'])" <<<"$backfill_stats"; }
