@@ -40,7 +40,7 @@ static void table_rows(struct buf *out, const struct table *t, size_t count)
     buf_adds(out, "<thead><tr>");
     for (const char *const *h = t->headers; *h; h++) {
         buf_adds(out, "<th scope=\"col\">");
-        html_text(out, *h);
+        html_text(out, h == t->headers && t->head0 ? t->head0 : *h);
         buf_adds(out, "</th>");
     }
     buf_adds(out, "</tr></thead>\n<tbody>\n");
@@ -162,6 +162,45 @@ const char *most_rows_key(const struct rows *r, int col)
 struct chart_spec day_chart(const struct report_ctx *ctx, const char *title, const char *desc,
                             const char *y_unit, double ymin, double ymax)
 {
-    struct chart_spec spec = {title, desc, y_unit, "day", ctx->day0, ctx->day1, ymin, ymax, 0};
+    const char *x_unit = ctx->bucket == 7 ? "week (Monday)" : "day";
+    struct chart_spec spec = {title, desc, y_unit, x_unit, ctx->day0, ctx->day1, ymin, ymax, 0};
     return spec;
+}
+
+int period_rows(const struct report_ctx *ctx, const struct rows *r, struct rows *out)
+{
+    if (ctx->bucket == 7)
+        return rows_weekly_means(r, out);
+    memset(out, 0, sizeof *out);
+    out->keyed = r->keyed;
+    out->ncols = r->ncols;
+    out->day = malloc((r->n + 1) * sizeof *out->day);
+    out->v = malloc((r->n + 1) * (size_t)(r->ncols ? r->ncols : 1) * sizeof *out->v);
+    out->key = r->keyed ? calloc(r->n + 1, sizeof *out->key) : NULL;
+    if (!out->day || !out->v || (r->keyed && !out->key))
+        return -1;
+    out->n = out->cap = r->n;
+    memcpy(out->day, r->day, r->n * sizeof *out->day);
+    memcpy(out->v, r->v, r->n * (size_t)r->ncols * sizeof *out->v);
+    for (size_t i = 0; r->keyed && i < r->n; i++)
+        if (r->key[i] && !(out->key[i] = strdup(r->key[i])))
+            return -1;
+    return 0;
+}
+
+void period_label(const struct report_ctx *ctx, struct buf *b, long day)
+{
+    char text[11];
+    day_to_text(day, text);
+    buf_addf(b, "%s%s", ctx->bucket == 7 ? "week of " : "", text);
+}
+
+const char *period_head(const struct report_ctx *ctx, const char *daily)
+{
+    return ctx->bucket == 7 ? "Week (Monday)" : daily;
+}
+
+const char *period_noun(const struct report_ctx *ctx, const char *daily)
+{
+    return ctx->bucket == 7 ? "weeks" : daily;
 }

@@ -18,6 +18,7 @@ struct report_ctx {
     struct store *store;
     struct buf *out;
     long day0, day1;  /* the range, inclusive */
+    int bucket;       /* days a chart slot and a table row stand for: 1, or 7 past 400 days */
     char since[11];   /* day0 as YYYY-MM-DD */
     char until[11];   /* day1 */
     char lead_in[11]; /* 60 days before day0: rolling baselines start there */
@@ -57,6 +58,7 @@ struct table {
     void (*row)(struct buf *out, const void *data, size_t i);
     const void *data;
     size_t n;
+    const char *head0; /* replaces headers[0] when set: period_head() */
 };
 void table_write(struct buf *out, const struct table *t);
 /* Table cells. */
@@ -77,7 +79,17 @@ void rolling_mean(const long *days, const double *values, size_t stride, size_t 
  * (NANs skipped); NAN when none. */
 void value_range(const struct report_ctx *ctx, const long *days, const double *values,
                  size_t stride, size_t n, double *min, double *max);
-/* A chart over the range's days (x unit "day", y not from zero). */
+/* Long ranges are drawn and tabled by week: the mean of each column per
+ * week (rows_weekly_means) when ctx->bucket is 7, else a copy of r.  out is
+ * initialised here; free it whatever the result. */
+int period_rows(const struct report_ctx *ctx, const struct rows *r, struct rows *out);
+/* "2024-03-01", or "week of 2024-02-26" when by week. */
+void period_label(const struct report_ctx *ctx, struct buf *b, long day);
+/* A table's first header, or its noun: the daily word, or the weekly one. */
+const char *period_head(const struct report_ctx *ctx, const char *daily);
+const char *period_noun(const struct report_ctx *ctx, const char *daily);
+
+/* A chart over the range's days (x unit "day", or "week" past 400 days; y not from zero). */
 struct chart_spec day_chart(const struct report_ctx *ctx, const char *title, const char *desc,
                             const char *y_unit, double ymin, double ymax);
 /* The key (provider) with the most rows with a value in column col; NULL if none. */

@@ -122,21 +122,28 @@ int panel_activity(struct report_ctx *ctx)
     struct buf s = BUF_INIT;
     activity_sentence(&s, &r, provider);
     panel_begin(ctx, "activity", "Activity", s.data);
+    /* Past a year, a bar a week: the weekly totals. */
+    bool weekly = ctx->bucket == 7;
+    const struct rows *bars = weekly ? &w : &r;
     struct chart_spec steps =
-        day_chart(ctx, "Steps per day", "Steps counted each day.", "steps", 0, 0);
+        day_chart(ctx, weekly ? "Steps per week" : "Steps per day",
+                  weekly ? "Steps counted each week." : "Steps counted each day.", "steps", 0, 0);
     steps.zero_based = 1;
-    bars_chart(ctx, &r, AC_STEPS, 1, &steps, "s1", "", 0);
-    struct chart_spec kcal = day_chart(ctx, "Active calories per day",
-                                       "Calories burned by activity each day.", "kcal", 0, 0);
+    bars_chart(ctx, bars, AC_STEPS, ctx->bucket, &steps, "s1", "", 0);
+    struct chart_spec kcal = day_chart(
+        ctx, weekly ? "Active calories per week" : "Active calories per day",
+        weekly ? "Calories burned by activity each week." : "Calories burned by activity each day.",
+        "kcal", 0, 0);
     kcal.zero_based = 1;
-    bars_chart(ctx, &r, AC_KCAL, 1, &kcal, "s2", "active", 0);
+    bars_chart(ctx, bars, AC_KCAL, ctx->bucket, &kcal, "s2", "active", 0);
     static const char *const week_headers[] = {"Week (Monday)", "Steps", "Active kcal", "Days",
                                                NULL};
     struct table wt = {"Weekly totals", week_headers, "weeks", 8, week_row, &w, w.n};
     table_write(ctx->out, &wt);
     static const char *const headers[] = {"Day", "Steps", "Active kcal", NULL};
     struct table dt = {"Activity per day", headers, "days", 7, activity_row, &r, r.n};
-    table_write(ctx->out, &dt);
+    if (!weekly)
+        table_write(ctx->out, &dt);
     panel_end(ctx);
     buf_free(&s);
     rows_free(&w);
@@ -192,19 +199,18 @@ static void weight_chart(struct report_ctx *ctx, const struct rows *r)
     chart_begin(&c, ctx->out, &spec);
     for (size_t i = 0; i < r->n; i++)
         chart_marker(&c, r->day[i], rows_at(r, i, BD_WEIGHT), MARK_CIRCLE, "mk s1");
-    chart_line(&c, r->day, &r->v[BD_WEIGHT7], BD_NCOLS, r->n, 14, "ln s6");
+    chart_line(&c, r->day, &r->v[BD_WEIGHT7], BD_NCOLS, r->n, 14 * ctx->bucket, "ln s6");
     struct buf t = BUF_INIT;
     for (size_t i = 0; i < r->n; i++) {
         if (isnan(rows_at(r, i, BD_WEIGHT)))
             continue;
-        char day[11];
-        day_to_text(r->day[i], day);
         buf_reset(&t);
-        buf_addf(&t, "%s: %.2f kg; 7-day average %.2f kg", day, rows_at(r, i, BD_WEIGHT),
+        period_label(ctx, &t, r->day[i]);
+        buf_addf(&t, ": %.2f kg; 7-day average %.2f kg", rows_at(r, i, BD_WEIGHT),
                  rows_at(r, i, BD_WEIGHT7));
         if (!isnan(rows_at(r, i, BD_FAT)))
             buf_addf(&t, "; fat %.1f %%", rows_at(r, i, BD_FAT));
-        chart_hover(&c, r->day[i], 1, t.data);
+        chart_hover(&c, r->day[i], ctx->bucket, t.data);
     }
     buf_free(&t);
     chart_end(&c);
@@ -218,11 +224,11 @@ static void fat_chart(struct report_ctx *ctx, const struct rows *r)
         ctx, "Fat ratio", "Body fat as a percentage of weight on each day measured.", "%", lo, hi);
     struct chart c;
     chart_begin(&c, ctx->out, &spec);
-    chart_line(&c, r->day, &r->v[BD_FAT], BD_NCOLS, r->n, 14, "ln thin s3");
+    chart_line(&c, r->day, &r->v[BD_FAT], BD_NCOLS, r->n, 14 * ctx->bucket, "ln thin s3");
     for (size_t i = 0; i < r->n; i++) {
         chart_marker(&c, r->day[i], rows_at(r, i, BD_FAT), MARK_SQUARE, "mk s3");
         if (!isnan(rows_at(r, i, BD_FAT)))
-            hover_value(&c, r->day[i], 1, "fat", rows_at(r, i, BD_FAT), 1, "%");
+            hover_value(&c, r->day[i], ctx->bucket, "fat", rows_at(r, i, BD_FAT), 1, "%");
     }
     chart_end(&c);
 }
@@ -250,11 +256,10 @@ static void pressure_chart(struct report_ctx *ctx, const struct rows *r)
         chart_rule(&c, r->day[i], dia, sys, "rule");
         chart_marker(&c, r->day[i], sys, MARK_TRIANGLE, "mk s6");
         chart_marker(&c, r->day[i], dia, MARK_CIRCLE, "mk s1");
-        char day[11];
-        day_to_text(r->day[i], day);
         buf_reset(&t);
-        buf_addf(&t, "%s: %.0f/%.0f mmHg", day, sys, dia);
-        chart_hover(&c, r->day[i], 1, t.data);
+        period_label(ctx, &t, r->day[i]);
+        buf_addf(&t, ": %.0f/%.0f mmHg", sys, dia);
+        chart_hover(&c, r->day[i], ctx->bucket, t.data);
     }
     buf_free(&t);
     chart_end(&c);
@@ -292,7 +297,12 @@ int panel_body(struct report_ctx *ctx)
     for (size_t i = 0; i < all.n; i++)
         all.v[i * BD_NCOLS + BD_WEIGHT7] = avg[i];
     free(avg);
-    struct rows r = rows_since(&all, ctx->day0);
+    struct rows r = rows_since(&all, ctx->day0), per;
+    if (period_rows(ctx, &r, &per) < 0) {
+        rows_free(&per);
+        rows_free(&all);
+        return hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
+    }
     bool weight = has_values(ctx, &r, BD_WEIGHT), fat = has_values(ctx, &r, BD_FAT),
          pressure = has_values(ctx, &r, BD_SYS);
     if (weight || fat || pressure) {
@@ -300,19 +310,22 @@ int panel_body(struct report_ctx *ctx)
         body_sentence(&s, &r);
         panel_begin(ctx, "body", "Body", s.data);
         if (weight)
-            weight_chart(ctx, &r);
+            weight_chart(ctx, &per);
         if (fat)
-            fat_chart(ctx, &r);
+            fat_chart(ctx, &per);
         if (pressure)
-            pressure_chart(ctx, &r);
+            pressure_chart(ctx, &per);
         static const char *const headers[] = {"Day",           "Weight kg",      "7-day avg kg",
                                               "Fat %",         "Fat mass kg",    "Muscle kg",
                                               "Systolic mmHg", "Diastolic mmHg", NULL};
-        struct table t = {"Body measurements", headers, "days", 7, body_row, &r, r.n};
+        struct table t = {
+            "Body measurements",    headers, period_noun(ctx, "days"), 7, body_row, &per, per.n,
+            period_head(ctx, "Day")};
         table_write(ctx->out, &t);
         panel_end(ctx);
         buf_free(&s);
     }
+    rows_free(&per);
     rows_free(&all);
     return 0;
 }

@@ -46,11 +46,11 @@ static void sleep_row(struct buf *out, const void *data, size_t i)
     td_duration(out, rows_at(r, i, SL_AVG7));
 }
 
-static void sleep_hover_text(struct buf *t, const struct rows *r, size_t i)
+static void sleep_hover_text(const struct report_ctx *ctx, struct buf *t, const struct rows *r,
+                             size_t i)
 {
-    char day[11];
-    day_to_text(r->day[i], day);
-    buf_addf(t, "%s: ", day);
+    period_label(ctx, t, r->day[i]);
+    buf_adds(t, ": ");
     fmt_duration(t, rows_at(r, i, SL_TOTAL));
     buf_adds(t, " asleep (deep ");
     fmt_duration(t, rows_at(r, i, SL_DEEP));
@@ -67,7 +67,7 @@ static void sleep_hover_text(struct buf *t, const struct rows *r, size_t i)
 }
 
 /* The stages stacked from the bottom: deep, REM, light, then awake. */
-static void sleep_bars(struct chart *c, const struct rows *r, size_t i)
+static void sleep_bars(struct chart *c, const struct rows *r, size_t i, int ndays)
 {
     static const struct {
         int col;
@@ -76,14 +76,14 @@ static void sleep_bars(struct chart *c, const struct rows *r, size_t i)
     double base = 0;
     bool staged = !isnan(rows_at(r, i, SL_DEEP)) || !isnan(rows_at(r, i, SL_LIGHT));
     if (!staged) {
-        chart_bar(c, r->day[i], 1, 0, rows_at(r, i, SL_TOTAL) / HOUR, "s8");
+        chart_bar(c, r->day[i], ndays, 0, rows_at(r, i, SL_TOTAL) / HOUR, "s8");
         return;
     }
     for (size_t k = 0; k < sizeof stack / sizeof stack[0]; k++) {
         double v = rows_at(r, i, stack[k].col);
         if (isnan(v))
             continue;
-        chart_bar(c, r->day[i], 1, base, base + v / HOUR, stack[k].cls);
+        chart_bar(c, r->day[i], ndays, base, base + v / HOUR, stack[k].cls);
         base += v / HOUR;
     }
 }
@@ -123,7 +123,8 @@ static void sleep_chart(struct report_ctx *ctx, const struct rows *r, const char
              provider_title(provider));
     struct chart_spec spec = day_chart(ctx, "Sleep per night", desc.data, "hours", 0,
                                        (hi + (isnan(hi_awake) ? 0 : hi_awake)) / HOUR);
-    spec.x_unit = "night";
+    if (ctx->bucket == 1)
+        spec.x_unit = "night";
     spec.zero_based = 1;
     legend_begin(ctx->out);
     legend_item(ctx->out, KEY_BAR, "s1", 0, "deep");
@@ -140,14 +141,14 @@ static void sleep_chart(struct report_ctx *ctx, const struct rows *r, const char
         avg_h[i] = rows_at(r, i, SL_AVG7) / HOUR;
         if (r->day[i] < ctx->day0)
             continue;
-        sleep_bars(&c, r, i);
+        sleep_bars(&c, r, i, ctx->bucket);
     }
     if (avg_h)
-        chart_line(&c, r->day, avg_h, 1, r->n, 7, "ln s8");
+        chart_line(&c, r->day, avg_h, 1, r->n, 2 * ctx->bucket + 5, "ln s8");
     for (size_t i = 0; i < r->n; i++) {
         buf_reset(&t);
-        sleep_hover_text(&t, r, i);
-        chart_hover(&c, r->day[i], 1, t.data);
+        sleep_hover_text(ctx, &t, r, i);
+        chart_hover(&c, r->day[i], ctx->bucket, t.data);
     }
     chart_end(&c);
     free(avg_h);
@@ -176,22 +177,33 @@ int panel_sleep(struct report_ctx *ctx)
         r.v[i * SL_NCOLS + SL_AVG7] = avg[i];
     free(avg);
     /* The lead-in only fed the first averages. */
-    struct rows shown = rows_since(&r, ctx->day0);
-    if (shown.n) {
+    struct rows shown = rows_since(&r, ctx->day0), per;
+    int rc = period_rows(ctx, &shown, &per);
+    if (rc < 0) {
+        rc = hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
+    } else if (shown.n) {
         struct buf s = BUF_INIT;
         sleep_sentence(&s, ctx, &shown, provider);
         panel_begin(ctx, "sleep", "Sleep", s.data);
-        sleep_chart(ctx, &shown, provider);
+        sleep_chart(ctx, &per, provider);
         static const char *const headers[] = {"Night",        "Asleep",          "Deep",
                                               "REM",          "Light",           "Awake",
                                               "Efficiency %", "7-night average", NULL};
-        struct table t = {"Sleep per night", headers, "nights", 7, sleep_row, &shown, shown.n};
+        struct table t = {"Sleep per night",
+                          headers,
+                          period_noun(ctx, "nights"),
+                          7,
+                          sleep_row,
+                          &per,
+                          per.n,
+                          period_head(ctx, "Night")};
         table_write(ctx->out, &t);
         panel_end(ctx);
         buf_free(&s);
     }
+    rows_free(&per);
     rows_free(&r);
-    return 0;
+    return rc;
 }
 
 /* ---- Sleep by source: each device's total per night, and their spread ---- */
@@ -326,7 +338,8 @@ static void sources_chart(struct report_ctx *ctx, const struct pivot *p)
                   "Hours asleep per night as each device measured it, one marker "
                   "shape per device, a vertical rule spanning their spread.",
                   "hours", lo / HOUR, hi / HOUR);
-    spec.x_unit = "night";
+    if (ctx->bucket == 1)
+        spec.x_unit = "night";
     char cls[MAX_SOURCES][32]; /* "mk s" and any size_t */
     legend_begin(ctx->out);
     for (size_t k = 0; k < p->np; k++) {
@@ -353,17 +366,16 @@ static void sources_chart(struct report_ctx *ctx, const struct pivot *p)
             chart_marker(&c, p->day[d], p->v[d * p->np + k] / HOUR, source_marks[k % 4], cls[k]);
     }
     for (size_t d = 0; d < p->nd; d++) {
-        char day[11];
-        day_to_text(p->day[d], day);
         buf_reset(&t);
-        buf_addf(&t, "%s:", day);
+        period_label(ctx, &t, p->day[d]);
+        buf_adds(&t, ":");
         for (size_t k = 0; k < p->np; k++) {
             buf_addf(&t, "%s %s ", k ? "," : "", provider_title(p->names[k]));
             fmt_duration(&t, p->v[d * p->np + k]);
         }
         buf_adds(&t, "; spread ");
         fmt_duration(&t, p->spread[d]);
-        chart_hover(&c, p->day[d], 1, t.data);
+        chart_hover(&c, p->day[d], ctx->bucket, t.data);
     }
     chart_end(&c);
     buf_free(&t);
@@ -374,10 +386,12 @@ int panel_sleep_sources(struct report_ctx *ctx)
     const struct rows *all = sleep_nights(ctx);
     if (!all)
         return -1;
-    struct rows r = rows_since(all, ctx->day0);
-    struct pivot p;
+    /* The sentence from the nights, the chart and table by period. */
+    struct rows r = rows_since(all, ctx->day0), per;
+    struct pivot p = {0}, pp = {0};
     int rc = 0;
-    if (pivot_build(&p, &r) < 0) {
+    int built = pivot_build(&p, &r);
+    if (period_rows(ctx, &r, &per) < 0 || pivot_build(&pp, &per) < 0 || built < 0) {
         rc = hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
     } else {
         bool shared = false;
@@ -387,18 +401,26 @@ int panel_sleep_sources(struct report_ctx *ctx)
             struct buf s = BUF_INIT;
             sources_sentence(&s, &p);
             panel_begin(ctx, "sleep-sources", "Sleep by source", s.data);
-            sources_chart(ctx, &p);
-            const char *headers[MAX_SOURCES + 3] = {"Night"};
-            for (size_t k = 0; k < p.np; k++)
-                headers[k + 1] = provider_title(p.names[k]);
-            headers[p.np + 1] = "Spread";
-            struct table t = {"Total sleep by source", headers, "nights", 7, sources_row, &p, p.nd};
+            sources_chart(ctx, &pp);
+            const char *headers[MAX_SOURCES + 3] = {period_head(ctx, "Night")};
+            for (size_t k = 0; k < pp.np; k++)
+                headers[k + 1] = provider_title(pp.names[k]);
+            headers[pp.np + 1] = "Spread";
+            struct table t = {"Total sleep by source",
+                              headers,
+                              period_noun(ctx, "nights"),
+                              7,
+                              sources_row,
+                              &pp,
+                              pp.nd};
             table_write(ctx->out, &t);
             panel_end(ctx);
             buf_free(&s);
         }
     }
+    pivot_free(&pp);
     pivot_free(&p);
+    rows_free(&per);
     return rc;
 }
 
@@ -503,7 +525,8 @@ static void baseline_chart(struct report_ctx *ctx, const struct rows *r,
     if (isnan(lo))
         return;
     struct chart_spec spec = day_chart(ctx, b->title, b->desc, b->unit, lo, hi);
-    spec.x_unit = "night";
+    if (ctx->bucket == 1)
+        spec.x_unit = "night";
     legend_begin(ctx->out);
     legend_item(ctx->out, KEY_LINE, "ln thin s5", 0, b->name);
     legend_item(ctx->out, KEY_LINE, "ln s1", 0, "7-day baseline");
@@ -511,21 +534,21 @@ static void baseline_chart(struct report_ctx *ctx, const struct rows *r,
     legend_end(ctx->out);
     struct chart c;
     chart_begin(&c, ctx->out, &spec);
-    chart_line(&c, r->day, &r->v[b->col], RC_NCOLS, r->n, 3, "ln thin s5");
-    chart_line(&c, r->day, &r->v[b->col7], RC_NCOLS, r->n, 3, "ln s1");
-    chart_line(&c, r->day, &r->v[b->col60], RC_NCOLS, r->n, 3, "ln dash s6");
+    long gap = 2 * ctx->bucket + 1;
+    chart_line(&c, r->day, &r->v[b->col], RC_NCOLS, r->n, gap, "ln thin s5");
+    chart_line(&c, r->day, &r->v[b->col7], RC_NCOLS, r->n, gap, "ln s1");
+    chart_line(&c, r->day, &r->v[b->col60], RC_NCOLS, r->n, gap, "ln dash s6");
     struct buf t = BUF_INIT;
     for (size_t i = 0; i < r->n; i++) {
-        char day[11];
-        day_to_text(r->day[i], day);
         buf_reset(&t);
-        buf_addf(&t, "%s: %s ", day, b->name);
+        period_label(ctx, &t, r->day[i]);
+        buf_addf(&t, ": %s ", b->name);
         fmt_number(&t, rows_at(r, i, b->col), 0);
         buf_addf(&t, " %s; 7-day baseline ", b->unit);
         fmt_number(&t, rows_at(r, i, b->col7), 1);
         buf_adds(&t, ", 60-day ");
         fmt_number(&t, rows_at(r, i, b->col60), 1);
-        chart_hover(&c, r->day[i], 1, t.data);
+        chart_hover(&c, r->day[i], ctx->bucket, t.data);
     }
     buf_free(&t);
     chart_end(&c);
@@ -541,14 +564,13 @@ static void score_chart(struct report_ctx *ctx, const struct rows *r)
     struct buf t = BUF_INIT;
     for (size_t i = 0; i < r->n; i++) {
         double v = rows_at(r, i, RC_SCORE);
-        chart_bar(&c, r->day[i], 1, 0, v, "s3");
-        char day[11];
-        day_to_text(r->day[i], day);
+        chart_bar(&c, r->day[i], ctx->bucket, 0, v, "s3");
         buf_reset(&t);
-        buf_addf(&t, "%s: score ", day);
+        period_label(ctx, &t, r->day[i]);
+        buf_adds(&t, ": score ");
         fmt_number(&t, v, 0);
         if (!isnan(v))
-            chart_hover(&c, r->day[i], 1, t.data);
+            chart_hover(&c, r->day[i], ctx->bucket, t.data);
     }
     buf_free(&t);
     chart_end(&c);
@@ -611,7 +633,13 @@ int panel_recovery(struct report_ctx *ctx)
         return hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
     }
     recovery_baselines(&r);
-    struct rows shown = rows_since(&r, ctx->day0);
+    struct rows shown = rows_since(&r, ctx->day0), per;
+    if (period_rows(ctx, &shown, &per) < 0) {
+        rows_free(&per);
+        rows_free(&r);
+        rows_free(&all);
+        return hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
+    }
     struct buf s = BUF_INIT;
     recovery_sentence(&s, &shown, provider);
     panel_begin(ctx, "recovery", "Recovery", s.data);
@@ -632,18 +660,21 @@ int panel_recovery(struct report_ctx *ctx)
         RC_RHR,
         RC_RHR7,
         RC_RHR60};
-    baseline_chart(ctx, &shown, &hrv);
-    baseline_chart(ctx, &shown, &rhr);
+    baseline_chart(ctx, &per, &hrv);
+    baseline_chart(ctx, &per, &rhr);
     double lo, hi;
-    value_range(ctx, shown.day, &shown.v[RC_SCORE], RC_NCOLS, shown.n, &lo, &hi);
+    value_range(ctx, per.day, &per.v[RC_SCORE], RC_NCOLS, per.n, &lo, &hi);
     if (!isnan(hi))
-        score_chart(ctx, &shown);
+        score_chart(ctx, &per);
     static const char *const headers[] = {"Night", "HRV ms", "7-day", "60-day", "Resting HR bpm",
                                           "7-day", "60-day", "Score", NULL};
-    struct table t = {"Recovery per night", headers, "nights", 7, recovery_row, &shown, shown.n};
+    struct table t = {
+        "Recovery per night",     headers, period_noun(ctx, "nights"), 7, recovery_row, &per, per.n,
+        period_head(ctx, "Night")};
     table_write(ctx->out, &t);
     panel_end(ctx);
     buf_free(&s);
+    rows_free(&per);
     rows_free(&r);
     rows_free(&all);
     return 0;
@@ -758,16 +789,22 @@ int panel_heart_rate(struct report_ctx *ctx)
         rows_free(&r);
         return 0;
     }
+    struct rows per;
+    if (period_rows(ctx, &r, &per) < 0) {
+        rows_free(&per);
+        rows_free(&r);
+        return hs_error_set(ctx->err, HS_ERR_FINAL, "out of memory");
+    }
     struct buf s = BUF_INIT;
     heart_sentence(&s, &r);
     panel_begin(ctx, "heart-rate", "Heart rate", s.data);
     double lo, hi, unused;
-    value_range(ctx, r.day, &r.v[HR_MIN], HR_NCOLS, r.n, &lo, &unused);
-    value_range(ctx, r.day, &r.v[HR_MAX], HR_NCOLS, r.n, &unused, &hi);
+    value_range(ctx, per.day, &per.v[HR_MIN], HR_NCOLS, per.n, &lo, &unused);
+    value_range(ctx, per.day, &per.v[HR_MAX], HR_NCOLS, per.n, &unused, &hi);
     struct chart_spec spec =
         day_chart(ctx, "Heart rate per day",
                   "A band from each day's lowest to highest heart rate in beats per "
-                  "minute, with a line through the day's median.",
+                  "minute, with a line through the day's median (by week: their averages).",
                   "bpm", lo, hi);
     legend_begin(ctx->out);
     legend_item(ctx->out, KEY_BAR, "band s5", 0, "lowest to highest");
@@ -775,26 +812,33 @@ int panel_heart_rate(struct report_ctx *ctx)
     legend_end(ctx->out);
     struct chart c;
     chart_begin(&c, ctx->out, &spec);
-    chart_band(&c, r.day, &r.v[HR_MIN], &r.v[HR_MAX], HR_NCOLS, r.n, 1, "band s5");
-    chart_line(&c, r.day, &r.v[HR_MEDIAN], HR_NCOLS, r.n, 1, "ln s1");
+    chart_band(&c, per.day, &per.v[HR_MIN], &per.v[HR_MAX], HR_NCOLS, per.n, ctx->bucket,
+               "band s5");
+    chart_line(&c, per.day, &per.v[HR_MEDIAN], HR_NCOLS, per.n, ctx->bucket, "ln s1");
     struct buf t = BUF_INIT;
-    for (size_t i = 0; i < r.n; i++) {
-        char day[11];
-        day_to_text(r.day[i], day);
+    for (size_t i = 0; i < per.n; i++) {
         buf_reset(&t);
-        buf_addf(&t, "%s: lowest %.0f, median %.1f, highest %.0f bpm (%.0f samples)", day,
-                 rows_at(&r, i, HR_MIN), rows_at(&r, i, HR_MEDIAN), rows_at(&r, i, HR_MAX),
-                 rows_at(&r, i, HR_COUNT));
-        chart_hover(&c, r.day[i], 1, t.data);
+        period_label(ctx, &t, per.day[i]);
+        buf_addf(&t, ": lowest %.0f, median %.1f, highest %.0f bpm (%.0f samples)%s",
+                 rows_at(&per, i, HR_MIN), rows_at(&per, i, HR_MEDIAN), rows_at(&per, i, HR_MAX),
+                 rows_at(&per, i, HR_COUNT), ctx->bucket == 7 ? ", a day on average" : "");
+        chart_hover(&c, per.day[i], ctx->bucket, t.data);
     }
     buf_free(&t);
     chart_end(&c);
-    static const char *const headers[] = {"Day",         "Lowest bpm", "Median bpm",
-                                          "Highest bpm", "Samples",    NULL};
-    struct table tab = {"Heart rate per day", headers, "days", 7, heart_row, &r, r.n};
+    const char *headers[] = {"Day",
+                             "Lowest bpm",
+                             "Median bpm",
+                             "Highest bpm",
+                             ctx->bucket == 7 ? "Samples a day" : "Samples",
+                             NULL};
+    struct table tab = {
+        "Heart rate per day",   headers, period_noun(ctx, "days"), 7, heart_row, &per, per.n,
+        period_head(ctx, "Day")};
     table_write(ctx->out, &tab);
     panel_end(ctx);
     buf_free(&s);
+    rows_free(&per);
     rows_free(&r);
     return 0;
 }

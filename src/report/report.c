@@ -82,6 +82,8 @@ static int set_range(struct report_ctx *ctx, const struct report_options *o, str
         return hs_error_set(err, HS_ERR_CONFIG, "the range takes dates YYYY-MM-DD");
     if (ctx->day0 > ctx->day1)
         return hs_error_set(err, HS_ERR_CONFIG, "--since is after --until");
+    /* A slot a day stays legible (and the page light) up to about a year. */
+    ctx->bucket = ctx->day1 - ctx->day0 + 1 > 400 ? 7 : 1;
     day_to_text(ctx->day0, ctx->since);
     day_to_text(ctx->day1, ctx->until);
     day_to_text(ctx->day0 - 60, ctx->lead_in);

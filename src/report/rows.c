@@ -139,3 +139,58 @@ struct rows rows_since(const struct rows *r, long day)
         view.key += first;
     return view;
 }
+
+/* The row of out for week and key, appended when new: rows come ordered by
+ * day, so a week's rows are the last ones. */
+static long week_row(struct rows *out, size_t week_first, long week, const char *key)
+{
+    for (size_t i = week_first; i < out->n; i++)
+        if (!out->keyed || (key && out->key[i] && !strcmp(key, out->key[i])) ||
+            (!key && !out->key[i]))
+            return (long)i;
+    if (out->n == out->cap && grow(out) < 0)
+        return -1;
+    out->day[out->n] = week;
+    if (out->keyed && !(out->key[out->n] = key ? strdup(key) : NULL) && key)
+        return -1;
+    for (int c = 0; c < out->ncols; c++)
+        out->v[out->n * (size_t)out->ncols + (size_t)c] = 0;
+    return (long)out->n++;
+}
+
+int rows_weekly_means(const struct rows *r, struct rows *out)
+{
+    memset(out, 0, sizeof *out);
+    out->keyed = r->keyed;
+    out->ncols = r->ncols;
+    /* Counts of the values summed, a row and a column each. */
+    double *counts = calloc((r->n + 1) * (size_t)(r->ncols + 1), sizeof *counts);
+    if (!counts)
+        return -1;
+    size_t week_first = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        long week = day_week_start(r->day[i]);
+        if (out->n && out->day[week_first] != week)
+            week_first = out->n;
+        long k = week_row(out, week_first, week, r->keyed ? r->key[i] : NULL);
+        if (k < 0) {
+            free(counts);
+            return -1;
+        }
+        for (int c = 0; c < r->ncols; c++) {
+            double v = rows_at(r, i, c);
+            if (isnan(v))
+                continue;
+            out->v[(size_t)k * (size_t)out->ncols + (size_t)c] += v;
+            counts[(size_t)k * (size_t)r->ncols + (size_t)c] += 1;
+        }
+    }
+    for (size_t k = 0; k < out->n; k++)
+        for (int c = 0; c < out->ncols; c++) {
+            double n = counts[k * (size_t)r->ncols + (size_t)c];
+            double *v = &out->v[k * (size_t)out->ncols + (size_t)c];
+            *v = n > 0 ? *v / n : NAN;
+        }
+    free(counts);
+    return 0;
+}

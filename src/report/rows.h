@@ -44,4 +44,8 @@ int rows_select(const struct rows *r, const char *key, struct rows *out);
 /* A view of r from its first row on or after day (rows ordered by day); it
  * shares r's memory: never free it. */
 struct rows rows_since(const struct rows *r, long day);
+/* The mean of each column per week (Monday), per key when r is keyed, NANs
+ * skipped: for charts of ranges too long to draw a slot a day.  out is
+ * initialised here; free it whatever the result. */
+int rows_weekly_means(const struct rows *r, struct rows *out);
 #endif

@@ -101,6 +101,16 @@ check "recovery: the score has its chart" eval 'grep -q "<title>Readiness or rec
 check "recovery: the source is named" eval 'grep -qi "from whoop against" "$tmp/recovery.html"'
 sql "DROP VIEW v_recovery"
 
+# Past 400 days a chart slot and a table row stand for a week (Monday on):
+# the means of its days.
+check "report of a long range" run 0 report --since 2023-01-01 --until 2024-03-10 --output "$tmp/long.html"
+python3 "$ROOT/tests/integration/report_html.py" rows "$tmp/long.html" >rows.txt
+check "long range: a week's row holds the means of its nights" \
+    row "2024-02-26|6 h 50 min|1 h 10 min|1 h 50 min|3 h 50 min|35 min|88|7 h 02 min"
+check "long range: heart rate by week" row "2024-02-26|58|70.0|82|4"
+check "long range: no table a day, the axes say week" eval \
+    '! grep -q "Activity per day" "$tmp/long.html" && grep -q "week (Monday)</text>" "$tmp/long.html"'
+
 # Default range: the last 365 days up to today (HEALTH_SYNC_NOW), so March 2023 is out.
 (cd "$tmp" && "$HS" --config "$tmp/health-sync.toml" -q report) >/dev/null 2>&1
 check "default output is health-report.html, the range the last 365 days" eval \
