@@ -35,6 +35,7 @@
 #include <time.h>
 
 #define APPLE_HEALTH_PROVIDER "apple_health"
+#define APPLE_HEALTH_TITLE "Apple Health"
 
 struct apple_health_reader;
 

@@ -2,6 +2,7 @@
 #include "panel.h"
 
 #include "html.h"
+#include "apple_health.h"
 #include "provider.h"
 
 #include <math.h>
@@ -106,6 +107,8 @@ const char *provider_title(const char *name)
     if (!name)
         return "unknown";
     const struct provider *p = provider_find(name);
+    if (!p && strcmp(name, APPLE_HEALTH_PROVIDER) == 0)
+        return APPLE_HEALTH_TITLE; /* imported, not synced: not in the provider table */
     return p ? p->title : name;
 }
 

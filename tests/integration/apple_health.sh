@@ -172,6 +172,11 @@ check "and then holds exactly its distinct records" per_resource m2.json
 check "its instants did not move with the zone" eval \
     '[ "$(sql "SELECT COUNT(*) FROM records r WHERE provider=\"apple_health\" AND start_time <> (SELECT start_time FROM records q WHERE q.provider=r.provider AND q.resource=r.resource AND q.record_id=r.record_id)")" = 0 ]'
 
+check "the report shows Apple Health's nights, steps, heart rate and body" eval \
+    'run 0 report --since 2024-03-05 --until 2024-03-19 --output report.html &&
+     grep -q "sleep from Apple Health, its stages" report.html && grep -q "Steps and active calories per day from Apple Health" report.html &&
+     grep -q "<h2>Heart rate</h2>" report.html && grep -q "Body measurements on" report.html'
+
 # ---- a truncated export ----
 rm -f "$tmp"/health.sqlite*
 size=$(stat -c %s e1.xml)
