@@ -45,7 +45,11 @@ struct apple_health_reader {
     int fd;                  /* the plain XML file, or -1 */
     struct archive *zip;     /* the zip, or NULL */
     uint64_t file_size;
-    uint64_t xml_bytes;      /* bytes of export.xml handed to libxml2 */
+    uint64_t xml_bytes;      /* bytes of export.xml read from the file */
+    struct buf head;         /* the start of export.xml, its DTD blanked (see read_head) */
+    size_t head_served;      /* how much of head libxml2 has had */
+    bool head_read;
+    long dtd_removed;        /* bytes of the DTD left out (line ends kept) */
     int64_t xml_size;        /* export.xml's size from the zip, or -1 */
     char io_error[256];      /* why reading the file failed, if it did */
     xmlTextReaderPtr xml;
@@ -335,13 +339,92 @@ static int read_zip(struct apple_health_reader *r, char *buffer, int len)
     return (int)n;
 }
 
+static int read_source(struct apple_health_reader *r, char *buffer, int len)
+{
+    int n = r->zip ? read_zip(r, buffer, len) : read_plain(r, buffer, len);
+    if (n > 0)
+        r->xml_bytes += (uint64_t)n;
+    return n;
+}
+
+/* Blanks the internal DTD of the prolog in head, keeping its line ends so
+ * that line numbers stay those of the file.  The Health app's exports since
+ * iOS 16 (HealthKit Export Version 12) carry a DTD that is not well-formed
+ * (an ATTLIST without its closing '>'), which would stop any XML parser
+ * before the first record; the DTD declares nothing the records need. */
+static void blank_dtd(struct apple_health_reader *r)
+{
+    char *doctype = strstr(r->head.data, "<!DOCTYPE");
+    char *root = strstr(r->head.data, "<HealthData");
+    if (!doctype || (root && root < doctype))
+        return;
+    char *bracket = strchr(doctype, '['), *gt = strchr(doctype, '>');
+    char *end = bracket && (!gt || bracket < gt) ? strstr(bracket, "]>") : gt;
+    if (!end)
+        return;
+    end += *end == ']' ? 2 : 1;
+    char *out = doctype;
+    for (char *p = doctype; p < end; p++)
+        if (*p == '\n')
+            *out++ = '\n';
+    r->dtd_removed = (long)((end - doctype) - (out - doctype));
+    memmove(out, end, (size_t)(r->head.data + r->head.len - end) + 1);
+    r->head.len -= (size_t)r->dtd_removed;
+}
+
+/* Reads the start of export.xml, up to its root element (at most 4 MiB),
+ * and blanks its DTD. */
+#define HEAD_MAX (4 * 1024 * 1024)
+static int read_head(struct apple_health_reader *r)
+{
+    char chunk[64 * 1024];
+    r->head_read = true;
+    while (r->head.len < HEAD_MAX && !strstr(r->head.data, "<HealthData")) {
+        int n = read_source(r, chunk, (int)sizeof chunk);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        if (memchr(chunk, '\0', (size_t)n))
+            break; /* not text: libxml2 will say what it is */
+        if (buf_add(&r->head, chunk, (size_t)n) < 0)
+            return -1;
+    }
+    blank_dtd(r);
+    return 0;
+}
+
+/* Characters XML 1.0 does not allow (C0 controls but tab, line feed and
+ * carriage return) become spaces: the Health app writes vertical tabs in
+ * some values, which would end the import there. */
+static void replace_controls(char *p, int n)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\0')
+            p[i] = ' ';
+    }
+}
+
 /* libxml2's input callback: the next bytes of export.xml. */
 static int xml_input(void *ctx, char *buffer, int len)
 {
     struct apple_health_reader *r = ctx;
-    int n = r->zip ? read_zip(r, buffer, len) : read_plain(r, buffer, len);
+    if (!r->head_read && read_head(r) < 0)
+        return -1;
+    int n;
+    if (r->head_served < r->head.len) {
+        size_t left = r->head.len - r->head_served;
+        n = left < (size_t)len ? (int)left : len;
+        memcpy(buffer, r->head.data + r->head_served, (size_t)n);
+        r->head_served += (size_t)n;
+        if (r->head_served == r->head.len)
+            buf_free(&r->head);
+    } else {
+        n = read_source(r, buffer, len);
+    }
     if (n > 0)
-        r->xml_bytes += (uint64_t)n;
+        replace_controls(buffer, n);
     return n;
 }
 
@@ -431,6 +514,7 @@ struct apple_health_reader *apple_health_open(const char *path, struct hs_error 
     buf_init(&r->resource);
     buf_init(&r->payload);
     buf_init(&r->scratch);
+    buf_init(&r->head);
     if (open_input(r, err) < 0) {
         apple_health_close(r);
         return NULL;
@@ -466,6 +550,7 @@ void apple_health_close(struct apple_health_reader *r)
     buf_free(&r->resource);
     buf_free(&r->payload);
     buf_free(&r->scratch);
+    buf_free(&r->head);
     free(r->path);
     free(r);
 }
@@ -935,7 +1020,7 @@ static int on_element(struct apple_health_reader *r, struct hs_error *err)
 /* Why reading stopped, with where. */
 static int stopped(struct apple_health_reader *r, struct hs_error *err)
 {
-    long byte = xmlTextReaderByteConsumed(r->xml);
+    long byte = xmlTextReaderByteConsumed(r->xml) + r->dtd_removed;
     int line = r->xml_error_line ? r->xml_error_line : xmlTextReaderGetParserLineNumber(r->xml);
     const char *why = r->io_error[0] ? r->io_error : r->xml_error[0] ? r->xml_error : "XML error";
     if (!r->root_seen)

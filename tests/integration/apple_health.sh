@@ -177,6 +177,13 @@ check "the report shows Apple Health's nights, steps, heart rate and body" eval 
      grep -q "sleep from Apple Health, its stages" report.html && grep -q "Steps and active calories per day from Apple Health" report.html &&
      grep -q "<h2>Heart rate</h2>" report.html && grep -q "Body measurements on" report.html'
 
+# ---- what the Health app writes since iOS 16: a broken DTD, vertical tabs ----
+rm -f "$tmp"/health.sqlite*
+"$GEN" quirks.zip --start 2024-03-05 --days 10 --health-app-quirks --manifest mq.json 2>/dev/null
+check "an export with the iOS 16 DTD and vertical tabs imports" eval \
+    'import 0 quirks.zip && [ "$(sql "SELECT COUNT(*) FROM records WHERE payload_json LIKE \"%Water sparkling%\"")" = 10 ]'
+check "every record of it" per_resource mq.json
+
 # ---- a truncated export ----
 rm -f "$tmp"/health.sqlite*
 size=$(stat -c %s e1.xml)

@@ -294,13 +294,46 @@ static void test_truncated(void **state)
     free(path);
 }
 
+/* What the Health app writes since iOS 16: a DTD that is not well-formed
+ * (an ATTLIST without its '>') and vertical tabs in values.  The records
+ * still come, and a later fault is still placed on its own line. */
+static void test_health_app_quirks(void **state)
+{
+    (void)state;
+    char *path = write_temp("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                            "<!DOCTYPE HealthData [\n"
+                            "<!-- HealthKit Export Version: 12 -->\n"
+                            "<!ATTLIST VisionPrescription\n"
+                            "  type             CDATA #REQUIRED\n"
+                            "  dateIssued       CDATA #REQUIRED\n"
+                            "<!ELEMENT RightEye EMPTY>\n"
+                            "]>\n"
+                            "<HealthData locale=\"en_US\">\n"
+                            "<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"A\vB\""
+                            " startDate=\"2024-10-25 07:05:11 -0500\""
+                            " endDate=\"2024-10-25 07:15:11 -0500\" value=\"3\"/>\n"
+                            "<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceN=\"\"\">\n");
+    struct hs_error err = HS_ERROR_INIT;
+    struct apple_health_reader *r = apple_health_open(path, &err);
+    struct record rec;
+    assert_int_equal(apple_health_next(r, &rec, &err), 1);
+    assert_non_null(strstr(rec.payload_json, "\"sourceName\":\"A B\""));
+    assert_int_equal(apple_health_next(r, &rec, &err), -1);
+    assert_int_equal(err.kind, HS_ERR_FINAL);
+    if (!strstr(err.msg, "at line 11 "))
+        fail_msg("%s", err.msg);
+    apple_health_close(r);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resource_names), cmocka_unit_test(test_dates),
         cmocka_unit_test(test_numbers),        cmocka_unit_test(test_reader),
         cmocka_unit_test(test_identity),       cmocka_unit_test(test_not_an_export),
-        cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_truncated),      cmocka_unit_test(test_health_app_quirks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
