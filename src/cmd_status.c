@@ -254,6 +254,11 @@ static void print_resources(const json_t *rows)
     {
         json_t *run = json_object_get(r, "last_run");
         const char *status = json_string_value(json_object_get(run, "status"));
+        /* The provider's own row ("*") repeats the line above unless its
+         * pass failed before or beside its resources (credentials, ...). */
+        if (!strcmp(json_string_value(json_object_get(r, "resource")), "*") && status &&
+            !strcmp(status, "success"))
+            continue;
         char result[160];
         if (!status)
             snprintf(result, sizeof result, "-");

@@ -32,6 +32,8 @@ export HEALTH_SYNC_NOW=2026-03-04T09:00:00Z
 check "once all resources succeed again" run 0 sync --full
 check "...that sync is the last success" eq "$(summary last_success)" 2026-03-04T09:00:00Z
 check "...and hevy is fresh" eq "$(summary stale)" false
+check "...its own pass row not repeated in the resource table once it succeeded" \
+    eval 'run 0 status && ! grep -qE "^hevy +\* " "$OUT"'
 unset HEALTH_SYNC_NOW
 
 # kill -9: the runs it left 'running' are shown as interrupted.
