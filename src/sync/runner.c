@@ -213,6 +213,7 @@ struct provider_pass {
     pthread_cond_t changed;
     size_t next, running, count;
     bool stop;               /* credentials rejected or interrupted: start nothing more */
+    bool auth_said;          /* a rejected credential was reported (once is enough) */
     struct task_run *ending; /* tasks to end after the others (end_later) */
 };
 
@@ -285,8 +286,12 @@ static enum hs_err_kind end_task(struct task_run *tr, struct provider_pass *pass
     } else {
         result->resources_failed++;
         hs_error_prefix(err, "%s/%s: ", run->provider->name, res->name); /* unless said */
-        if (!interrupted) /* the command says it once for all */
+        /* Ctrl-C: the command says it once for all.  Rejected credentials
+         * fail every resource running at the time the same way: once. */
+        bool repeat = err->kind == HS_ERR_AUTH && pass->auth_said;
+        if (!interrupted && !repeat)
             log_error("%s", err->msg);
+        pass->auth_said = pass->auth_said || err->kind == HS_ERR_AUTH;
         if (result->error.kind == HS_OK)
             result->error = *err;
     }

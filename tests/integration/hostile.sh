@@ -107,6 +107,12 @@ check "...by status" eval 'run 0 status && has "no\\\\x1b" && ! grep -q "$esc" "
 check "...and by status --runs" eval 'run 0 status --runs 2 && has "no\\\\x1b" && ! grep -q "$esc" "$OUT" && ! grep -q "$cr" "$OUT"'
 sql "DROP TRIGGER no_routines"
 
+# A rejected key fails every resource at once: said once, not once each.
+bad_config hevy api_key '"wrong-key-0000"'
+check "a rejected API key fails the sync (exit 1)" eval 'run 1 sync && has "hevy"'
+check "...with one error line" eq "$(grep -c "^error:" "$OUT")" 1
+cp good.toml health-sync.toml
+
 check "an empty --db is a usage error, not the working directory" eval 'run 2 --db "" status && has "\-\-db needs a file name"'
 check "an empty --config too" eval 'run 2 --config "" status && has "\-\-config needs a file name"'
 mkdir -p confdir
