@@ -31,6 +31,9 @@ const struct config_key config_app_keys[] = {
     {NULL},
 };
 
+/* Far beyond any real config (300,000 keys are 4 MB). */
+#define CONFIG_MAX_BYTES (64 << 20)
+
 /* A file of thousands of stray keys gets a few lines, not thousands. */
 #define UNKNOWN_NAMED 20
 
@@ -474,6 +477,13 @@ static char *read_file(const char *path, size_t *len, struct hs_error *err, bool
         n += got;
         if (got == 0)
             break;
+        if (n > CONFIG_MAX_BYTES) { /* /dev/zero, a log file: not a config */
+            free(data);
+            fclose(f);
+            hs_error_set(err, HS_ERR_CONFIG, "config %s is larger than %d MB: not a config file",
+                         path, CONFIG_MAX_BYTES >> 20);
+            return NULL;
+        }
     }
     bool failed = ferror(f);
     int why = errno; /* "Is a directory" and the like */

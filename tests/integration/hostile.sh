@@ -115,6 +115,7 @@ cp good.toml health-sync.toml
 
 check "an empty --db is a usage error, not the working directory" eval 'run 2 --db "" status && has "\-\-db needs a file name"'
 check "an empty --config too" eval 'run 2 --config "" status && has "\-\-config needs a file name"'
+check "--config /dev/zero is refused, not read for ever" eval 'run 2 --config /dev/zero status && has "larger than 64 MB"'
 mkdir -p confdir
 check "a --config that is a directory says so" eval 'run 2 --config confdir status && has "confdir: Is a directory"'
 
