@@ -173,6 +173,12 @@ static struct store *open_store(const char *path, bool may_create, struct hs_err
                                "no database at %s: run `health-sync sync` (or `init-db`)"
                                " first, or pass --db with the right file",
                                path);
+    struct stat st;
+    if (created >= 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        created = hs_error_set(err, HS_ERR_CONFIG,
+                               "%s is not a regular file (a directory or a device): name a "
+                               "database file",
+                               path);
     if (created < 0)
         return NULL;
     /* No allocation statistics: they take a global mutex on every malloc

@@ -68,6 +68,11 @@ check "export through a symlink replaces the file it names, the link stays a lin
 mkdir adir
 check "export to a directory is an error naming it" eval 'run 1 export hevy/workouts --output adir && has "adir is a directory"'
 
+mkfifo dbpipe
+check "--db naming a FIFO is refused, leaving no journal beside it" \
+    eval 'run 1 --db "$tmp/dbpipe" init-db && has "not a regular file" && ! ls dbpipe-* 2>/dev/null | grep -q .'
+check "--db naming a directory is refused the same way" eval 'run 1 --db "$tmp/adir" status && has "adir is not a regular file"'
+
 # names
 check "an unknown resource is a usage error listing the valid names" \
     eval 'run 2 export oura/dailysleep && has "oura/dailysleep" && has "oura/daily_sleep" && has "v_sleep"'
