@@ -10,8 +10,12 @@
  * in 90-day windows of local dates), intervals (sleep sessions, newest first,
  * paged with a `next` cursor).  Each later resource uses the ids the earlier
  * ones found, kept in run->data; when those are incomplete it fails rather
- * than sweep another person's nights away. */
-#include "provider.h"
+ * than sweep another person's nights away.
+ *
+ * This file: the account's ids, the snapshots (users_me, devices, users),
+ * trends and the provider table; the login is eightsleep_auth.c, the
+ * intervals walk eightsleep_intervals.c (shared declarations: eightsleep.h). */
+#include "eightsleep.h"
 
 #include "log.h"
 #include "timeutil.h"
@@ -21,9 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_SECONDS 86400
 #define TRENDS_WINDOW_DAYS 90
-#define TOKEN_MARGIN_SECONDS 60
 
 static const struct config_key eightsleep_keys[] = {
     {"access_token", CFG_SECRET, NULL, 0, 0, "static access token (overrides the password login)"},
@@ -43,10 +45,6 @@ static const struct config_key eightsleep_keys[] = {
 
 /* ---------------------------------------------------------------- ids */
 
-struct strlist {
-    char **v;
-    size_t n, cap;
-};
 
 static void strlist_clear(struct strlist *l)
 {
@@ -88,17 +86,6 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* What users_me and devices learn for the resources after them. */
-struct account {
-    char *me_id;            /* first(userId, id) of /users/me, else "me" */
-    struct strlist devices; /* user.devices */
-    struct strlist users;   /* sorted: me, and everyone on the devices */
-    bool me_ok, devices_ok; /* those two resources succeeded in this run */
-    /* The earliest createdAt of the users' profiles (0: unknown): no night
-     * predates the account, so a backfill's trends start there. */
-    time_t created;
-};
-
 static struct account *account_of(struct provider_run *run)
 {
     if (!run->data)
@@ -123,7 +110,7 @@ static void eightsleep_cleanup(struct provider_run *run)
 }
 
 /* The users list is only trustworthy when users_me and devices both worked. */
-static struct account *require_users(struct task *t, struct hs_error *err)
+struct account *eightsleep_require_users(struct task *t, struct hs_error *err)
 {
     struct account *a = account_of(t->run);
     if (!a) {
@@ -139,214 +126,6 @@ static struct account *require_users(struct task *t, struct hs_error *err)
     return a;
 }
 
-/* ---------------------------------------------------------------- auth */
-
-static bool static_token_configured(const struct provider_run *run)
-{
-    const char *v = run_config_str(run, "access_token");
-    return v && *v;
-}
-
-/* expires_at as ISO, or starting with YYYY-MM-DD (the Python tool's reading). */
-static bool token_fresh(const struct token *t, time_t now)
-{
-    time_t at;
-    const char *s = t->expires_at;
-    if (!s || !*s)
-        return false;
-    if (time_parse(s, &at) < 0) {
-        char date[TIME_DATE_LEN];
-        if (strlen(s) < 10)
-            return false;
-        memcpy(date, s, 10);
-        date[10] = '\0';
-        if (time_parse_date(date, &at) < 0)
-            return false;
-    }
-    return at - now > TOKEN_MARGIN_SECONDS;
-}
-
-/* All four keys of the password grant, naming every missing one at once. */
-static int require_login_keys(struct provider_run *run, struct hs_error *err)
-{
-    static const char *const keys[] = {"email", "password", "client_id", "client_secret"};
-    struct buf missing = BUF_INIT;
-    for (size_t i = 0; i < 4; i++) {
-        const char *v = run_config_str(run, keys[i]);
-        if (!v || !*v)
-            buf_addf(&missing, "%s[eightsleep].%s", missing.len ? ", " : "", keys[i]);
-    }
-    int rc = 0;
-    if (missing.len)
-        rc = hs_error_set(err, HS_ERR_CONFIG,
-                          "missing %s in %s (the Eight Sleep password login needs email, "
-                          "password, client_id and client_secret; or set "
-                          "[eightsleep].access_token)",
-                          missing.data, config_path(run->cfg));
-    buf_free(&missing);
-    return rc;
-}
-
-static char *login_body(struct provider_run *run)
-{
-    json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:s}", "client_id", run_config_str(run, "client_id"),
-                             "client_secret", run_config_str(run, "client_secret"), "grant_type",
-                             "password", "username", run_config_str(run, "email"), "password",
-                             run_config_str(run, "password"));
-    char *s = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(body);
-    return s;
-}
-
-/* expires_in is a number of seconds, possibly fractional or a numeric string. */
-static bool expires_in_seconds(const json_t *v, double *out)
-{
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return true;
-    }
-    if (!json_is_string(v))
-        return false;
-    char *end;
-    *out = strtod(json_string_value(v), &end);
-    return end != json_string_value(v) && *end == '\0';
-}
-
-/* The row the Python tool stores: no refresh token, type Bearer, expires_at
- * = now + expires_in, extra = every field but access_token and expires_in. */
-static int token_from_reply(const json_t *reply, time_t now, struct token *tok,
-                            struct hs_error *err)
-{
-    memset(tok, 0, sizeof *tok);
-    const char *access = json_string_value(json_object_get(reply, "access_token"));
-    if (!access || !*access)
-        return hs_error_set(err, HS_ERR_AUTH, "the Eight Sleep login reply has no access_token");
-    /* A refresh token may come back; it is kept in extra but never used. */
-    log_add_secret(json_string_value(json_object_get(reply, "refresh_token")));
-    char iso[TIME_ISO_LEN];
-    time_format_iso(now, iso);
-    tok->provider = strdup("eightsleep");
-    tok->access_token = strdup(access);
-    tok->token_type = strdup("Bearer");
-    tok->obtained_at = strdup(iso);
-    double seconds;
-    if (expires_in_seconds(json_object_get(reply, "expires_in"), &seconds)) {
-        time_format_iso(now + (time_t)seconds, iso);
-        tok->expires_at = strdup(iso);
-    }
-    json_t *extra = json_deep_copy(reply);
-    json_object_del(extra, "access_token");
-    json_object_del(extra, "expires_in");
-    if (json_object_size(extra)) {
-        struct buf b = BUF_INIT;
-        json_dump_python(extra, false, &b);
-        tok->extra_json = buf_detach(&b);
-    }
-    json_decref(extra);
-    return 0;
-}
-
-/* A rejected login is the person's to fix, so it says which keys to check. */
-static int login_failed(struct provider_run *run, struct hs_error *http_err, struct hs_error *err)
-{
-    bool rejected = http_err->http_status == 401 || http_err->http_status == 403 ||
-                    (http_err->http_status == 400 && strstr(http_err->msg, "invalid_grant"));
-    if (!rejected) {
-        *err = *http_err;
-        return hs_error_prefix(err, "Eight Sleep login failed: ");
-    }
-    return hs_error_set(err, HS_ERR_AUTH,
-                        "Eight Sleep rejected the email/password (or client_id/client_secret) "
-                        "of [eightsleep] in %s: %s",
-                        config_path(run->cfg), http_err->msg);
-}
-
-/* Logs in with the password grant and stores the token. */
-static int login(struct provider_run *run, bool say, struct hs_error *err)
-{
-    if (require_login_keys(run, err) < 0)
-        return -1;
-    char *body = login_body(run);
-    if (!body)
-        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    struct http_request req = {
-        .method = "POST",
-        .url = run_config_str(run, "auth_url"),
-        .body = body,
-        .content_type = "application/json",
-    };
-    json_t *reply = NULL;
-    struct hs_error http_err = HS_ERROR_INIT;
-    int rc = http_send_json(run->http, &req, &reply, &http_err);
-    free(body);
-    if (rc < 0)
-        return login_failed(run, &http_err, err);
-    struct token tok;
-    rc = token_from_reply(reply, time_now(), &tok, err);
-    json_decref(reply);
-    if (rc == 0)
-        rc = run_save_token(run, &tok, err);
-    if (rc == 0) {
-        run_set_access_token(run, tok.access_token);
-        if (say)
-            log_info("Eight Sleep accepted the email/password; token stored (expires %s).",
-                     tok.expires_at ? tok.expires_at : "never");
-    }
-    store_token_clear(&tok);
-    return rc;
-}
-
-static int eightsleep_prepare(struct provider_run *run, struct hs_error *err)
-{
-    if (static_token_configured(run)) {
-        run_set_access_token(run, run_config_str(run, "access_token"));
-        return 0;
-    }
-    struct token t = {0};
-    int found = run_load_token(run, &t, err);
-    if (found < 0)
-        return -1;
-    bool reuse = found == 1 && token_fresh(&t, time_now());
-    if (reuse)
-        run_set_access_token(run, t.access_token);
-    store_token_clear(&t);
-    if (reuse)
-        return 0;
-    log_debug("eightsleep: no live token stored, logging in");
-    return login(run, false, err);
-}
-
-/* After a 401: the token expired early or was revoked; log in again. */
-static int eightsleep_refresh(struct provider_run *run, struct hs_error *err)
-{
-    if (static_token_configured(run))
-        return hs_error_set(err, HS_ERR_AUTH,
-                            "Eight Sleep rejected [eightsleep].access_token in %s (HTTP 401); "
-                            "replace it, or remove it to log in with the email/password",
-                            config_path(run->cfg));
-    log_debug("eightsleep: token rejected, logging in again");
-    return login(run, false, err);
-}
-
-/* `health-sync auth eightsleep`: says plainly whether the credentials work. */
-static int eightsleep_authenticate(struct auth_ctx *a, struct hs_error *err)
-{
-    struct provider_run *run = a->run;
-    if (!static_token_configured(run))
-        return login(run, true, err);
-    struct buf url = BUF_INIT;
-    buf_addf(&url, "%s/users/me", run_config_str(run, "client_api_url"));
-    struct http_request req = {.url = url.data, .bearer = run_config_str(run, "access_token")};
-    json_t *reply = NULL;
-    int rc = http_built(&url, err) < 0 ? -1 : http_send_json(run->http, &req, &reply, err);
-    json_decref(reply);
-    buf_free(&url);
-    if (rc < 0)
-        return hs_error_prefix(err, "the configured [eightsleep].access_token does not work: ");
-    log_info("Eight Sleep accepted [eightsleep].access_token (used as is; nothing stored).");
-    return 0;
-}
-
 /* ---------------------------------------------------------------- requests */
 
 /* The User-Agent stays the core's "health-sync/...": an Eight Sleep API
@@ -358,8 +137,8 @@ static const struct http_header api_headers[] = {
 };
 
 /* <client_api_url>/<first>/<id>[/<rest>], the id percent-encoded. */
-static void api_url(struct task *t, struct buf *url, const char *first, const char *id,
-                    const char *rest)
+void eightsleep_api_url(struct task *t, struct buf *url, const char *first, const char *id,
+                        const char *rest)
 {
     char *escaped = http_escape(id);
     buf_reset(url);
@@ -368,19 +147,19 @@ static void api_url(struct task *t, struct buf *url, const char *first, const ch
     free(escaped);
 }
 
-static int api_get(struct task *t, const char *url, json_t **out, struct hs_error *err)
+int eightsleep_api_get(struct task *t, const char *url, json_t **out, struct hs_error *err)
 {
     struct http_request req = {.method = "GET", .url = url, .headers = api_headers};
     return task_request_json(t, &req, out, err);
 }
 
-static int shape_error(const char *url, const char *what, struct hs_error *err)
+int eightsleep_shape_error(const char *url, const char *what, struct hs_error *err)
 {
     return hs_error_set(err, HS_ERR_FINAL,
                         "unexpected reply from GET %s: %s (has the API changed?)", url, what);
 }
 
-static void now_iso(const struct task *t, char out[TIME_ISO_LEN])
+void eightsleep_now_iso(const struct task *t, char out[TIME_ISO_LEN])
 {
     time_format_iso(t->run->now, out);
 }
@@ -389,7 +168,7 @@ static void now_iso(const struct task *t, char out[TIME_ISO_LEN])
 static int finish_snapshot(struct task *t, struct hs_error *err)
 {
     char now[TIME_ISO_LEN];
-    now_iso(t, now);
+    eightsleep_now_iso(t, now);
     if (t->full && task_sweep(t, NULL, NULL, err) < 0)
         return -1;
     return task_commit(t, now, NULL, err);
@@ -401,7 +180,7 @@ static int collect_device_ids(struct account *a, const json_t *devices, const ch
                               struct hs_error *err)
 {
     if (devices && !json_is_null(devices) && !json_is_array(devices))
-        return shape_error(url, "`user.devices` is not an array", err);
+        return eightsleep_shape_error(url, "`user.devices` is not an array", err);
     size_t i;
     json_t *d;
     json_array_foreach(devices, i, d)
@@ -424,10 +203,10 @@ static int sync_users_me(struct task *t, struct hs_error *err)
     struct buf url = BUF_INIT;
     buf_addf(&url, "%s/users/me", run_config_str(t->run, "client_api_url"));
     json_t *reply = NULL;
-    int rc = http_built(&url, err) < 0 ? -1 : api_get(t, url.data, &reply, err);
+    int rc = http_built(&url, err) < 0 ? -1 : eightsleep_api_get(t, url.data, &reply, err);
     json_t *user = json_object_get(reply, "user");
     if (rc == 0 && !json_is_object(user))
-        rc = shape_error(url.data, "no `user` object", err);
+        rc = eightsleep_shape_error(url.data, "no `user` object", err);
     if (rc == 0)
         rc = collect_device_ids(a, json_object_get(user, "devices"), url.data, err);
     if (rc == 0) {
@@ -437,7 +216,7 @@ static int sync_users_me(struct task *t, struct hs_error *err)
         if (!a->me_id)
             a->me_id = strdup("me");
         char now[TIME_ISO_LEN];
-        now_iso(t, now);
+        eightsleep_now_iso(t, now);
         rc = task_put(t, a->me_id, NULL, NULL, now, reply, err);
     }
     if (rc == 0)
@@ -469,7 +248,7 @@ static int collect_side_users(struct strlist *users, const json_t *result, const
         return -1;
     json_t *away = json_object_get(result, "awaySides");
     if (away && !json_is_null(away) && !json_is_object(away))
-        return shape_error(url, "`result.awaySides` is not an object", err);
+        return eightsleep_shape_error(url, "`result.awaySides` is not an object", err);
     const char *side;
     json_t *id;
     json_object_foreach(away, side, id)
@@ -488,7 +267,7 @@ static char **id_urls(struct task *t, const char *first, const struct strlist *i
     char **urls = calloc(ids->n ? ids->n : 1, sizeof *urls);
     for (size_t i = 0; urls && i < ids->n; i++) {
         struct buf url = BUF_INIT;
-        api_url(t, &url, first, ids->v[i], rest);
+        eightsleep_api_url(t, &url, first, ids->v[i], rest);
         urls[i] = buf_detach(&url);
     }
     return urls;
@@ -508,18 +287,18 @@ static int put_device(struct task *jt, size_t job, json_t *reply, void *arg, str
     struct devices_pass *pass = arg;
     const char *device_id = pass->account->devices.v[job];
     struct buf url = BUF_INIT;
-    api_url(jt, &url, "devices", device_id, NULL);
+    eightsleep_api_url(jt, &url, "devices", device_id, NULL);
     json_t *result = json_object_get(reply, "result");
     int rc;
     if (json_is_object(result))
         rc = collect_side_users(&pass->side_users[job], result, url.data, err);
     else
-        rc = shape_error(url.data, "no `result` object", err);
+        rc = eightsleep_shape_error(url.data, "no `result` object", err);
     buf_free(&url);
     if (rc < 0)
         return -1;
     char now[TIME_ISO_LEN];
-    now_iso(jt, now);
+    eightsleep_now_iso(jt, now);
     return task_put(jt, device_id, NULL, NULL, now, reply, err);
 }
 
@@ -581,7 +360,7 @@ static int put_user(struct task *jt, size_t job, json_t *reply, void *arg, struc
     if (!created || time_parse(created, &pass->created[job]) < 0)
         pass->created[job] = 0;
     char now[TIME_ISO_LEN];
-    now_iso(jt, now);
+    eightsleep_now_iso(jt, now);
     return task_put(jt, pass->account->users.v[job], NULL, NULL, now, reply, err);
 }
 
@@ -602,7 +381,7 @@ static time_t account_created(const time_t *created, size_t n)
  * once they are all in. */
 static int sync_users(struct task *t, struct hs_error *err)
 {
-    struct account *a = require_users(t, err);
+    struct account *a = eightsleep_require_users(t, err);
     if (!a)
         return -1;
     char **urls = id_urls(t, "users", &a->users, NULL);
@@ -658,7 +437,7 @@ static json_t *trend_days(const json_t *reply, const char *url, struct hs_error 
     if (!days && json_is_array(json_object_get(reply, "trends")))
         days = json_object_get(reply, "trends");
     if (!json_is_array(days)) {
-        shape_error(url, days ? "`days` is not an array" : "no `days` array", err);
+        eightsleep_shape_error(url, days ? "`days` is not an array" : "no `days` array", err);
         return NULL;
     }
     return days;
@@ -694,7 +473,7 @@ static char *trends_url(struct task *t, const char *user_id, const char *from, c
                         const char *tz)
 {
     struct buf url = BUF_INIT;
-    api_url(t, &url, "users", user_id, "trends");
+    eightsleep_api_url(t, &url, "users", user_id, "trends");
     http_url_add_param(&url, "tz", tz);
     http_url_add_param(&url, "from", from);
     http_url_add_param(&url, "to", to);
@@ -783,7 +562,7 @@ static void free_trends_pass(struct trends_pass *p)
 /* Windows of every user fetched side by side, stored and committed in order. */
 static int sync_trends(struct task *t, struct hs_error *err)
 {
-    struct account *a = require_users(t, err);
+    struct account *a = eightsleep_require_users(t, err);
     if (!a)
         return -1;
     const char *tz = run_config_str(t->run, "timezone");
@@ -818,337 +597,6 @@ static int sync_trends(struct task *t, struct hs_error *err)
     return rc;
 }
 
-/* ---------------------------------------------------------------- intervals */
-
-/* The sessions of one page: `intervals` (what the API sends) or `sessions`. */
-static json_t *interval_list(const json_t *reply, const char *url, struct hs_error *err)
-{
-    json_t *list = json_object_get(reply, "intervals");
-    if (!list)
-        list = json_object_get(reply, "sessions");
-    if (!json_is_array(list)) {
-        shape_error(url, "`intervals` is not an array", err);
-        return NULL;
-    }
-    return list;
-}
-
-/* Puts one session; *oldest tracks the earliest start seen on the page. */
-static int put_interval(struct task *t, const char *user_id, const json_t *item, time_t *oldest,
-                        struct hs_error *err)
-{
-    struct buf rid = BUF_INIT;
-    json_t *id = JSON_FIRST(item, "id");
-    buf_addf(&rid, "%s:", user_id);
-    if (id) {
-        json_str(id, &rid);
-    } else {
-        char hash[65];
-        json_hash(item, hash);
-        buf_adds(&rid, hash);
-    }
-    json_t *ts_v = JSON_FIRST(item, "ts");
-    json_t *updated_v = JSON_FIRST(item, "deviceTimeAtUpdate", "ts");
-    char *start = ts_v ? json_strdup(ts_v) : NULL;
-    char *end = json_strdup(json_object_get(item, "presenceEnd"));
-    char *updated = updated_v ? json_strdup(updated_v) : NULL;
-    time_t at;
-    if (start && time_parse(start, &at) == 0 && at < *oldest)
-        *oldest = at;
-    int rc = task_put(t, rid.data, start, end, updated, item, err);
-    free(start);
-    free(end);
-    free(updated);
-    buf_free(&rid);
-    return rc;
-}
-
-/* intervals: every user's sleep sessions, a listing newest first, ten a
- * page, each page naming the next with a `next` cursor: a chain no client
- * can fetch side by side (five years are 164 requests one after another).
- * So the whole history is walked within the history budget
- * (provider.h): on every sync each user's recent end first, from the newest
- * page back to the watermark's day minus overlap_days, then older history
- * from where the last sync stopped (its cursor kept per user in the
- * history state) until the budget is spent or the listing ends.  Each page
- * is committed with that position.  A user seen for the first time, and
- * every user on a full pass, is walked from the newest page down.
- * [eightsleep].intervals_days > 0 stops the walk that many days back. */
-
-#define NO_SESSION ((time_t)1 << 62)
-
-/* One user's walk in this sync. */
-struct user_walk {
-    const char *id;
-    char *next;          /* cursor older history resumes at (NULL: none) */
-    bool done;           /* the listing was walked to its end (or the limit) */
-    time_t oldest;       /* the oldest session reached, in any sync (NO_SESSION: none) */
-    /* From the newest page down without a gap, in this sync: how far (the
-     * range a sweep may trust) and whether to the end. */
-    time_t contiguous;
-    bool contiguous_to_end;
-};
-
-struct intervals_walk {
-    struct user_walk *users;
-    size_t n;
-    time_t cutoff; /* the recent end reaches back to here (0: no watermark) */
-    time_t limit;  /* intervals_days: nothing older is asked for (0: none) */
-};
-
-/* The history state: {"oldest", "complete", "users": {id: {"next"|"done", "oldest"}}}. */
-static json_t *walk_history(const struct intervals_walk *w)
-{
-    json_t *users = json_object();
-    time_t oldest = NO_SESSION;
-    bool complete = true;
-    for (size_t i = 0; i < w->n; i++) {
-        const struct user_walk *u = &w->users[i];
-        json_t *entry = json_object();
-        if (u->done)
-            json_object_set_new(entry, "done", json_true());
-        else if (u->next)
-            json_object_set_new(entry, "next", json_string(u->next));
-        if (u->oldest != NO_SESSION) {
-            char iso[TIME_ISO_LEN];
-            time_format_iso(u->oldest, iso);
-            json_object_set_new(entry, "oldest", json_string(iso));
-            oldest = u->oldest < oldest ? u->oldest : oldest;
-        }
-        complete = complete && u->done;
-        json_object_set_new(users, u->id, entry);
-    }
-    json_t *h = json_pack("{s:b,s:o}", "complete", complete, "users", users);
-    if (oldest != NO_SESSION) {
-        char iso[TIME_ISO_LEN];
-        time_format_iso(oldest, iso);
-        json_object_set_new(h, "oldest", json_string(iso));
-    }
-    return h;
-}
-
-/* Each user's position as the last commit left it (a full pass starts over). */
-static void load_walks(struct task *t, struct intervals_walk *w)
-{
-    json_t *h = t->full ? NULL : task_history(t);
-    json_t *users = json_object_get(h, "users");
-    for (size_t i = 0; i < w->n; i++) {
-        struct user_walk *u = &w->users[i];
-        json_t *entry = json_object_get(users, u->id);
-        const char *next = json_string_value(json_object_get(entry, "next"));
-        const char *oldest = json_string_value(json_object_get(entry, "oldest"));
-        u->oldest = NO_SESSION;
-        u->contiguous = NO_SESSION;
-        if (oldest)
-            time_parse(oldest, &u->oldest);
-        u->done = json_is_true(json_object_get(entry, "done"));
-        u->next = next ? strdup(next) : NULL;
-        if (!u->done && !u->next)
-            u->oldest = NO_SESSION; /* never walked: from the newest page down */
-    }
-    json_decref(h);
-}
-
-static void free_walks(struct intervals_walk *w)
-{
-    for (size_t i = 0; w->users && i < w->n; i++)
-        free(w->users[i].next);
-    free(w->users);
-}
-
-/* Fetches one page of user u (cursor NULL: the newest) and queues its
- * sessions; *next receives the page's `next` cursor (NULL at the end) and
- * *page_oldest its oldest session. */
-static int fetch_interval_page(struct task *t, const struct user_walk *u, const char *cursor,
-                               char **next, time_t *page_oldest, struct hs_error *err)
-{
-    struct buf url = BUF_INIT;
-    api_url(t, &url, "users", u->id, "intervals");
-    if (cursor)
-        http_url_add_param(&url, "next", cursor);
-    json_t *reply = NULL;
-    int rc = api_get(t, url.data, &reply, err);
-    json_t *list = rc == 0 ? interval_list(reply, url.data, err) : NULL;
-    *next = NULL;
-    *page_oldest = NO_SESSION;
-    size_t i;
-    json_t *item;
-    json_array_foreach(list, i, item)
-    {
-        if (json_is_object(item) && put_interval(t, u->id, item, page_oldest, err) < 0) {
-            list = NULL;
-            break;
-        }
-    }
-    const char *after = json_string_value(json_object_get(reply, "next"));
-    if (list && json_array_size(list) && after && *after) {
-        if (cursor && !strcmp(cursor, after))
-            list = NULL, shape_error(url.data, "the `next` cursor repeats", err);
-        else
-            *next = strdup(after);
-    }
-    json_decref(reply);
-    buf_free(&url);
-    return list ? 0 : -1;
-}
-
-/* Commits the queued page with the walk's position. */
-static int commit_position(struct task *t, const struct intervals_walk *w, struct hs_error *err)
-{
-    json_t *h = walk_history(w);
-    int rc = h ? task_set_history(t, h, err) : hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    json_decref(h);
-    return rc < 0 ? -1 : task_commit(t, NULL, NULL, err);
-}
-
-/* Where user u's older history goes on after a page whose `next` is next
- * (taken) and whose oldest session is page_oldest. */
-static void move_position(const struct intervals_walk *w, struct user_walk *u, char *next,
-                          time_t page_oldest)
-{
-    if (page_oldest < u->oldest)
-        u->oldest = page_oldest;
-    free(u->next);
-    u->next = next;
-    if (!next || (w->limit && page_oldest < w->limit)) {
-        free(u->next);
-        u->next = NULL;
-        u->done = true;
-    }
-}
-
-/* The recent end of user u, from the newest page down to the cutoff (no
- * watermark: the newest page).  A user never walked goes on below its
- * newest page; one walked before resumes its older history where it was. */
-static int walk_recent(struct task *t, struct intervals_walk *w, struct user_walk *u,
-                       struct hs_error *err)
-{
-    bool fresh = !u->done && !u->next;
-    char *cursor = NULL;
-    for (;;) {
-        char *next = NULL;
-        time_t page_oldest;
-        if (fetch_interval_page(t, u, cursor, &next, &page_oldest, err) < 0) {
-            free(cursor);
-            return -1;
-        }
-        free(cursor);
-        cursor = NULL;
-        if (page_oldest < u->contiguous)
-            u->contiguous = page_oldest;
-        u->contiguous_to_end = !next;
-        bool reached = !w->cutoff || page_oldest < w->cutoff ||
-                       (w->limit && page_oldest < w->limit);
-        if (fresh || !next) {
-            move_position(w, u, next, page_oldest); /* the end, or older history from here */
-            return commit_position(t, w, err);
-        }
-        if (reached) {
-            free(next);
-            if (page_oldest < u->oldest)
-                u->oldest = page_oldest;
-            return commit_position(t, w, err);
-        }
-        cursor = next;
-        if (task_commit(t, NULL, NULL, err) < 0) {
-            free(cursor);
-            return -1;
-        }
-    }
-}
-
-/* Older history of user u from its cursor, until the budget is spent.  A
- * walk that goes on right below this sync's recent pages keeps the range
- * a sweep may trust growing. */
-static int walk_older(struct task *t, struct intervals_walk *w, struct user_walk *u,
-                      struct hs_error *err)
-{
-    bool contiguous = u->contiguous != NO_SESSION && u->contiguous == u->oldest;
-    long pages = 0;
-    while (u->next && !u->done) {
-        if (task_history_spent(t)) {
-            task_progress(t, "user %.8s: history budget spent, going on next sync", u->id);
-            return 0;
-        }
-        char *next = NULL;
-        time_t page_oldest;
-        if (fetch_interval_page(t, u, u->next, &next, &page_oldest, err) < 0)
-            return -1;
-        if (contiguous) {
-            u->contiguous = page_oldest < u->contiguous ? page_oldest : u->contiguous;
-            u->contiguous_to_end = !next;
-        }
-        move_position(w, u, next, page_oldest);
-        if (commit_position(t, w, err) < 0)
-            return -1;
-        if (++pages % 10 == 0 && u->oldest != NO_SESSION) {
-            char day[TIME_DATE_LEN];
-            time_format_date(u->oldest, day);
-            task_progress(t, "user %.8s: sessions back to %s", u->id, day);
-        }
-    }
-    return 0;
-}
-
-/* Deletes what the walks listed completely but did not return: everything
- * when every user was walked to the end in this sync, else the range every
- * user covered from its newest page down. */
-static int sweep_intervals(struct task *t, const struct intervals_walk *w, struct hs_error *err)
-{
-    time_t from = 0;
-    bool all = true;
-    for (size_t i = 0; i < w->n; i++) {
-        const struct user_walk *u = &w->users[i];
-        if (u->contiguous_to_end)
-            continue;
-        all = false;
-        if (u->contiguous == NO_SESSION)
-            return 0; /* a user with nothing listed: no range to trust */
-        from = u->contiguous > from ? u->contiguous : from;
-    }
-    char iso[TIME_ISO_LEN];
-    time_format_iso(from, iso);
-    return task_sweep(t, all ? NULL : iso, NULL, err);
-}
-
-static int sync_intervals(struct task *t, struct hs_error *err)
-{
-    struct account *a = require_users(t, err);
-    if (!a)
-        return -1;
-    struct intervals_walk w = {calloc(a->users.n ? a->users.n : 1, sizeof *w.users), a->users.n,
-                               0, 0};
-    if (!w.users)
-        return hs_error_set(err, HS_ERR_FINAL, "out of memory");
-    for (size_t i = 0; i < w.n; i++)
-        w.users[i].id = a->users.v[i];
-    load_walks(t, &w);
-    /* Back to the start of the watermark's day minus overlap_days: the same
-     * nights trends re-fetches. */
-    time_t wm;
-    if (t->state.watermark && time_parse(t->state.watermark, &wm) == 0)
-        w.cutoff =
-            wm - wm % DAY_SECONDS - (time_t)run_config_int(t->run, "overlap_days") * DAY_SECONDS;
-    long long days = run_config_int(t->run, "intervals_days");
-    if (days > 0)
-        w.limit = t->run->now - t->run->now % DAY_SECONDS - (time_t)days * DAY_SECONDS;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < w.n; i++)
-        rc = walk_recent(t, &w, &w.users[i], err);
-    task_history_begin(t);
-    for (size_t i = 0; rc == 0 && i < w.n; i++)
-        rc = walk_older(t, &w, &w.users[i], err);
-    if (rc == 0)
-        rc = sweep_intervals(t, &w, err);
-    if (rc == 0) {
-        char now[TIME_ISO_LEN];
-        now_iso(t, now);
-        rc = task_commit(t, now, NULL, err);
-    }
-    free_walks(&w);
-    return rc;
-}
-
 /* ---------------------------------------------------------------- table */
 
 static const struct resource eightsleep_resources[] = {
@@ -1158,7 +606,7 @@ static const struct resource eightsleep_resources[] = {
     {"devices", sync_devices, true, .feeds_later = true},
     {"users", sync_users, true, .feeds_later = true},
     {"trends", sync_trends, true},
-    {"intervals", sync_intervals, .optional = true},
+    {"intervals", eightsleep_sync_intervals, .optional = true},
     {NULL},
 };
 
@@ -1171,7 +619,7 @@ static int eightsleep_probe(struct provider_run *r, struct buf *found, struct hs
     int rc = run_get_json(r, url.data, &reply, err);
     json_t *user = json_object_get(reply, "user");
     if (rc == 0 && !json_is_object(user))
-        rc = shape_error(url.data, "no `user` object", err);
+        rc = eightsleep_shape_error(url.data, "no `user` object", err);
     if (rc == 0) {
         const char *name = json_string_value(json_object_get(user, "firstName"));
         size_t n = json_array_size(json_object_get(user, "devices"));
