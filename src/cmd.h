@@ -100,5 +100,7 @@ int cli_refuse_own_files(const char *command, const struct config *cfg, const ch
 bool cli_wants_help(const struct cli *cli);
 /* Prints "error: <msg>" plus a usage hint and returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "oura withings ...": every provider's name, from the provider table. */
+const char *known_providers(void);
 
 #endif

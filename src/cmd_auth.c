@@ -67,7 +67,7 @@ static int parse_auth_args(struct cli *cli, struct auth_args *a)
         }
     }
     if (!a->provider)
-        return cli_usage_error("auth", "which provider? (oura withings hevy strava eightsleep)");
+        return cli_usage_error("auth", "which provider? (%s)", known_providers());
     return 0;
 }
 

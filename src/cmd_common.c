@@ -232,6 +232,14 @@ bool cli_wants_help(const struct cli *cli)
     return false;
 }
 
+const char *known_providers(void)
+{
+    static struct buf names = BUF_INIT; /* built once, kept for the process */
+    if (!names.len)
+        provider_names(&names, " ", PROVIDERS_ALL);
+    return names.data;
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;

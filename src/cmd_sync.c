@@ -33,8 +33,8 @@ static int add_provider_names(struct sync_args *a, const char *list)
     for (char *name = strtok_r(copy, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
         const struct provider *p = provider_find(name);
         if (!p) {
-            rc = cli_usage_error("sync", "unknown provider '%s' (known: oura withings hevy strava "
-                                         "eightsleep)", name);
+            rc = cli_usage_error("sync", "unknown provider '%s' (known: %s)", name,
+                                 known_providers());
             break;
         }
         bool dup = false;
@@ -50,8 +50,7 @@ static int add_provider_names(struct sync_args *a, const char *list)
 /* "--providers" naming nothing would sync nothing and look like success. */
 static int providers_missing(void)
 {
-    return cli_usage_error("sync", "--providers needs one or more names (oura withings hevy "
-                                   "strava eightsleep)");
+    return cli_usage_error("sync", "--providers needs one or more names (%s)", known_providers());
 }
 
 static int parse_sync_args(struct cli *cli, struct sync_args *a)

@@ -4,6 +4,7 @@
 #include "interrupt.h"
 #include "json.h"
 #include "log.h"
+#include "provider.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -41,10 +42,12 @@ const struct command commands[] = {
      "usage: health-sync [GLOBAL OPTIONS] auth PROVIDER [--listen-host H] [--listen-port P]\n"
      "                   [--no-browser] [--timeout SECONDS]\n"
      "\n"
-     "oura, withings, strava: prints the authorize URL, opens a browser when one is\n"
-     "available, and waits for the redirect on the redirect_uri's port (or for the\n"
-     "callback URL, its query string or the bare code pasted on standard input).\n"
-     "hevy, eightsleep: checks the configured credentials with one cheap request.\n"
+     "@OAUTH2@:\n"
+     "  prints the authorize URL, opens a browser when one is available, and waits\n"
+     "  for the redirect on the redirect_uri's port (or for the callback URL, its\n"
+     "  query string or the bare code pasted on standard input).\n"
+     "@NOT_OAUTH2@:\n"
+     "  checks the configured credentials with one cheap request.\n"
      "\n"
      "  --listen-host H     address for the callback listener (default 127.0.0.1)\n"
      "  --listen-port P     port for the callback listener (default: redirect_uri's)\n"
@@ -58,7 +61,7 @@ const struct command commands[] = {
      "watermarks (plus a small overlap) and delete what was deleted upstream.\n"
      "\n"
      "  --providers P ...   only these providers (space or comma separated):\n"
-     "                      oura withings hevy strava eightsleep\n"
+     "                      @PROVIDERS@\n"
      "  --full              re-list each resource's whole history and reconcile\n"
      "                      edits and deletions anywhere\n"
      "  --lock-timeout S    wait up to S seconds for another sync of the same\n"
@@ -123,15 +126,49 @@ const struct command commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* Writes text with the provider lists filled in from the provider table:
+ * @PROVIDERS@ every name, @OAUTH2@ / @NOT_OAUTH2@ by how they sign in,
+ * @TITLES@ "Oura, ... and WHOOP". */
+static void put_text(const char *text, FILE *f)
+{
+    static const struct {
+        const char *mark;
+        int kinds;
+        const char *sep; /* NULL: the titles */
+    } marks[] = {
+        {"@PROVIDERS@", PROVIDERS_ALL, " "},
+        {"@OAUTH2@", 1 << AUTH_OAUTH2, ", "},
+        {"@NOT_OAUTH2@", PROVIDERS_ALL & ~(1 << AUTH_OAUTH2), ", "},
+        {"@TITLES@", 0, NULL},
+    };
+    while (*text) {
+        size_t i = 0, n = sizeof marks / sizeof *marks;
+        while (i < n && strncmp(text, marks[i].mark, strlen(marks[i].mark)))
+            i++;
+        if (i == n) {
+            fputc(*text++, f);
+            continue;
+        }
+        struct buf list = BUF_INIT;
+        if (marks[i].sep)
+            provider_names(&list, marks[i].sep, marks[i].kinds);
+        else
+            provider_titles(&list);
+        fputs(list.data, f);
+        buf_free(&list);
+        text += strlen(marks[i].mark);
+    }
+}
+
 static void print_usage(FILE *f)
 {
-    fputs("usage: health-sync [--config FILE] [--db FILE] [-v|-q] COMMAND [OPTIONS]\n"
-          "\n"
-          "Keeps your health data from Oura, Withings, Hevy, Strava and Eight Sleep in a\n"
-          "SQLite file you control.\n"
-          "\n"
-          "Commands:\n",
-          f);
+    put_text("usage: health-sync [--config FILE] [--db FILE] [-v|-q] COMMAND [OPTIONS]\n"
+             "\n"
+             "Keeps your health data from @TITLES@\n"
+             "in a SQLite file you control.\n"
+             "\n"
+             "Commands:\n",
+             f);
     for (const struct command *c = commands; c->name; c++)
         fprintf(f, "  %-9s %s\n", c->name, c->summary);
     fputs("\n"
@@ -257,7 +294,7 @@ int main(int argc, char **argv)
             log_error("cannot initialise libcurl");
             rc = EXIT_FAILED;
         } else {
-            rc = cli_wants_help(&p.cli) ? (fputs(p.command->usage, stdout), EXIT_OK)
+            rc = cli_wants_help(&p.cli) ? (put_text(p.command->usage, stdout), EXIT_OK)
                                         : p.command->run(&p.cli);
             http_global_cleanup();
         }

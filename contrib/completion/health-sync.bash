@@ -6,7 +6,9 @@ _health_sync()
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="init init-db auth sync status export providers report metadata import"
-    local providers="oura withings hevy strava eightsleep"
+    # The providers are the program's own table, as `sync --help` lists them.
+    local providers
+    providers=$("${COMP_WORDS[0]}" sync --help 2>/dev/null | awk '/^  --providers P/ { getline; print }')
     local global="--config --db -v --verbose -q --quiet --help --version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in

@@ -272,6 +272,13 @@ void task_progress_of(struct task *t, long done, long total, const char *fmt, ..
 /* The provider table (registry.c). */
 extern const struct provider *const providers[];
 const struct provider *provider_find(const char *name);
+/* The names of the providers whose auth kind is in `kinds` (a mask of
+ * 1 << enum auth_kind; PROVIDERS_ALL: every one), in table order, joined
+ * by sep: one source for usage text, messages and completions. */
+#define PROVIDERS_ALL (~0)
+void provider_names(struct buf *out, const char *sep, int kinds);
+/* "Oura, Withings, ... and WHOOP". */
+void provider_titles(struct buf *out);
 /* Every key of the provider's config section, shared ones included, ended
  * by {NULL} (built once, kept for the process). */
 const struct config_key *provider_config_keys(const struct provider *p);

@@ -24,6 +24,19 @@ const struct provider *provider_find(const char *name)
     return NULL;
 }
 
+void provider_names(struct buf *out, const char *sep, int kinds)
+{
+    for (const struct provider *const *p = providers; *p; p++)
+        if (kinds & (1 << (*p)->auth))
+            buf_addf(out, "%s%s", out->len ? sep : "", (*p)->name);
+}
+
+void provider_titles(struct buf *out)
+{
+    for (const struct provider *const *p = providers; *p; p++)
+        buf_addf(out, "%s%s", p == providers ? "" : p[1] ? ", " : " and ", (*p)->title);
+}
+
 static const struct resource *find_resource(const struct provider *p, const char *name)
 {
     for (const struct resource *r = p->resources; r->name; r++)

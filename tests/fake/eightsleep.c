@@ -629,10 +629,18 @@ static int eightsleep_admin(const char *action, struct fake_request *req,
     return 0;
 }
 
-const struct fake_provider fake_eightsleep = {
+static const struct fake_provider fake_eightsleep = {
     .name = "eightsleep",
     .prefix = "/eightsleep",
     .init = eightsleep_init,
     .handle = eightsleep_handle,
     .admin = eightsleep_admin,
+    .client_config = "email = \"sleeper@example.com\"\n"
+                     "password = \"fake-eightsleep-SECRET-pw\"\n"
+                     "client_id = \"fake-eightsleep-client\"\n"
+                     "client_secret = \"fake-eightsleep-SECRET-0b3c\"\n"
+                     "auth_url = \"@URL@/eightsleep/v1/tokens\"\n"
+                     "client_api_url = \"@URL@/eightsleep/v1\"\n",
 };
+FAKE_PROVIDER(fake_eightsleep)
+

@@ -125,15 +125,25 @@ struct fake_provider {
     /* Handles a request below its prefix; returns 0 when it handled it, -1
      * when the path is not one of its own. */
     int (*handle)(struct fake_request *req, struct fake_response *resp);
+    /* The [name] section of a client config pointed at this server, with
+     * @URL@ standing for its base URL and @PORT@ for a free loopback port
+     * (fake-provider --print-config). */
+    const char *client_config;
     /* /_admin/<name>/<action>: mutations for tests. */
     int (*admin)(const char *action, struct fake_request *req, struct fake_response *resp);
 };
 
-extern const struct fake_provider fake_hevy;
-extern const struct fake_provider fake_oura;
-extern const struct fake_provider fake_withings;
-extern const struct fake_provider fake_strava;
-extern const struct fake_provider fake_eightsleep;
+/* Each provider's file registers itself (FAKE_PROVIDER(var) after its
+ * struct), so a new fake provider is one file.  Prefixed ones are tried
+ * before those at the root. */
+void fake_register(const struct fake_provider *p);
+/* The registered providers, NULL-ended. */
+const struct fake_provider *const *fake_providers(void);
+/* fake-provider --print-config URL ... (client_config.c); argv[0] is URL. */
+int fake_print_config(int argc, char **argv);
+#define FAKE_PROVIDER(var)                                                                       \
+    static void register_##var(void) __attribute__((constructor));                               \
+    static void register_##var(void) { fake_register(&var); }
 
 /* Request counters for /_admin/stats (thread-safe). */
 void fake_count(const char *provider, const char *path);

@@ -362,10 +362,14 @@ static int hevy_admin(const char *action, struct fake_request *req, struct fake_
     return 0;
 }
 
-const struct fake_provider fake_hevy = {
+static const struct fake_provider fake_hevy = {
     .name = "hevy",
     .prefix = "",
     .init = hevy_init,
     .handle = hevy_handle,
     .admin = hevy_admin,
+    .client_config = "api_key = \"fake-hevy-SECRET-key-5e1b\"\n"
+                     "base_url = \"@URL@\"\n",
 };
+FAKE_PROVIDER(fake_hevy)
+

@@ -1,5 +1,7 @@
 /* fake-provider: serves every fake provider on one loopback port.
  *
+ *   fake-provider --print-config URL [--enable P,...|all] [--set P.KEY=VALUE]...
+ *                 (the client config for every fake provider: client_config.c)
  *   fake-provider [--port N] [--port-file F] [--years Y | --days N] [--density D]
  *                 [--seed S] [--latency-ms MS] [--error-rate R] [--drop-rate R]
  *                 [--rate429 R] [--token-ttl S] [--heartrate-hours H]
@@ -31,9 +33,29 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct fake_provider *const fakes[] = {
-    &fake_strava, &fake_eightsleep, &fake_oura, &fake_withings, &fake_hevy, NULL,
-};
+#define MAX_FAKES 16
+static const struct fake_provider *fakes[MAX_FAKES + 1];
+
+/* Runs before main (constructors): prefixed providers first, so that the
+ * root ones never see another's paths. */
+void fake_register(const struct fake_provider *p)
+{
+    size_t n = 0;
+    while (fakes[n])
+        n++;
+    if (n == MAX_FAKES)
+        abort();
+    size_t at = n;
+    while (at > 0 && *p->prefix && !*fakes[at - 1]->prefix)
+        at--;
+    memmove(&fakes[at + 1], &fakes[at], (n - at) * sizeof *fakes);
+    fakes[at] = p;
+}
+
+const struct fake_provider *const *fake_providers(void)
+{
+    return fakes;
+}
 
 /* ---- stats ---- */
 
@@ -480,6 +502,8 @@ int main(int argc, char **argv)
 {
     int port = 0;
     const char *port_file = NULL;
+    if (argc > 1 && !strcmp(argv[1], "--print-config"))
+        return fake_print_config(argc - 2, argv + 2);
     fake_opt.now = time_now();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -1008,10 +1008,18 @@ static int oura_admin(const char *action, struct fake_request *req, struct fake_
     return fake_error(resp, 404, "no admin action %s", action);
 }
 
-const struct fake_provider fake_oura = {
+static const struct fake_provider fake_oura = {
     .name = "oura",
     .prefix = "",
     .init = oura_init,
     .handle = oura_handle,
     .admin = oura_admin,
+    .client_config = "client_id = \"fake-oura-client\"\n"
+                     "client_secret = \"fake-oura-SECRET-c13f\"\n"
+                     "redirect_uri = \"http://localhost:@PORT@/callback\"\n"
+                     "authorize_url = \"@URL@/oauth/authorize\"\n"
+                     "token_url = \"@URL@/oauth/token\"\n"
+                     "base_url = \"@URL@\"\n",
 };
+FAKE_PROVIDER(fake_oura)
+

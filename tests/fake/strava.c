@@ -561,10 +561,18 @@ static int strava_admin(const char *action, struct fake_request *req, struct fak
     return 0;
 }
 
-const struct fake_provider fake_strava = {
+static const struct fake_provider fake_strava = {
     .name = "strava",
     .prefix = "/strava",
     .init = strava_init,
     .handle = strava_handle,
     .admin = strava_admin,
+    .client_config = "client_id = \"fake-strava-client\"\n"
+                     "client_secret = \"fake-strava-SECRET-9d04\"\n"
+                     "redirect_uri = \"http://127.0.0.1:@PORT@/callback\"\n"
+                     "authorize_url = \"@URL@/strava/oauth/authorize\"\n"
+                     "token_url = \"@URL@/strava/oauth/token\"\n"
+                     "base_url = \"@URL@/strava/api/v3\"\n",
 };
+FAKE_PROVIDER(fake_strava)
+

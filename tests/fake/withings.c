@@ -1086,10 +1086,17 @@ static int withings_admin(const char *action, struct fake_request *req, struct f
     return fake_error(resp, 404, "no withings admin action %s", action);
 }
 
-const struct fake_provider fake_withings = {
+static const struct fake_provider fake_withings = {
     .name = "withings",
     .prefix = "",
     .init = withings_init,
     .handle = withings_handle,
     .admin = withings_admin,
+    .client_config = "client_id = \"fake-withings-client\"\n"
+                     "client_secret = \"fake-withings-SECRET-77a2\"\n"
+                     "redirect_uri = \"http://127.0.0.1:@PORT@/callback\"\n"
+                     "authorize_url = \"@URL@/oauth2_user/authorize2\"\n"
+                     "base_url = \"@URL@\"\n",
 };
+FAKE_PROVIDER(fake_withings)
+

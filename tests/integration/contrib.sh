@@ -34,13 +34,22 @@ check "bash completion offers the commands" eval \
 check "bash completion offers report's options" eval \
     'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync report --o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "--output" ]'
 check "bash completion offers providers after sync --providers" eval \
-    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync sync o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "oura" ]'
+    'out=$(PATH="$ROOT/$BUILD:$PATH" bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync sync o); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "oura" ]'
 touch export.zip notes.txt
 check "bash completion offers apple-health after import, then the zip or xml" eval \
     'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync import a); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "apple-health" ] &&
      out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync import apple-health ex); COMP_CWORD=3; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "export.zip" ]'
 check "bash completion offers providers after init --provider" eval \
-    'out=$(bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync init --provider h); COMP_CWORD=3; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "hevy" ]'
+    'out=$(PATH="$ROOT/$BUILD:$PATH" bash -c "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync init --provider h); COMP_CWORD=3; _health_sync; echo \${COMPREPLY[*]}") && [ "$out" = "hevy" ]'
+# The completions take the providers from the program (its table, as
+# `sync --help` prints it), so a new provider needs no edit there.
+table=$("$HS" sync --help | awk '/^  --providers P/ { getline; print }' | xargs)
+check "sync --help lists the provider table" eval '[ -n "$table" ] && case " $table " in *" oura "*" strava "*) true ;; *) false ;; esac'
+check "the bash completion offers exactly the table's providers" eq "$(PATH="$ROOT/$BUILD:$PATH" bash -c \
+    "source \"$ROOT/contrib/completion/health-sync.bash\"; COMP_WORDS=(health-sync auth ''); COMP_CWORD=2; _health_sync; echo \${COMPREPLY[*]}" |
+    tr ' ' '\n' | grep -v '^-' | xargs)" "$table"
+check "neither completion lists the providers itself" eval \
+    '! grep -E "provider.*[^a-z/](oura|withings|hevy|strava|eightsleep)[^a-z/]" "$ROOT/contrib/completion/health-sync.bash" "$ROOT/contrib/completion/_health-sync"'
 check "the zsh completion is a #compdef file naming every command" eval \
     'head -1 "$ROOT/contrib/completion/_health-sync" | grep -q "#compdef health-sync" && for c in init init-db auth sync status export providers report metadata import; do grep -q "$c:" "$ROOT/contrib/completion/_health-sync" || exit 1; done'
 finish

@@ -84,64 +84,14 @@ free_port() {
     done
 }
 
-# write_config PROVIDER...: enables the given providers, all pointed at $FAKE.
+# write_config PROVIDER...: enables the given providers, all pointed at $FAKE
+# (the fake's own client config: fake-provider --print-config).
 write_config() {
-    local p enabled
-    : >"$tmp/health-sync.toml"
-    printf '[app]\ndb = "%s/health.sqlite"\n\n' "$tmp" >>"$tmp/health-sync.toml"
-    for p in oura withings hevy strava eightsleep; do
-        enabled=false
-        case " $* " in *" $p "*) enabled=true ;; esac
-        case $p in
-        oura) cat <<T ;;
-[oura]
-enabled = $enabled
-client_id = "fake-oura-client"
-client_secret = "fake-oura-SECRET-c13f"
-redirect_uri = "http://localhost:$(free_port)/callback"
-authorize_url = "$FAKE/oauth/authorize"
-token_url = "$FAKE/oauth/token"
-base_url = "$FAKE"
-T
-        withings) cat <<T ;;
-[withings]
-enabled = $enabled
-client_id = "fake-withings-client"
-client_secret = "fake-withings-SECRET-77a2"
-redirect_uri = "http://127.0.0.1:$(free_port)/callback"
-authorize_url = "$FAKE/oauth2_user/authorize2"
-base_url = "$FAKE"
-T
-        hevy) cat <<T ;;
-[hevy]
-enabled = $enabled
-api_key = "fake-hevy-SECRET-key-5e1b"
-base_url = "$FAKE"
-T
-        strava) cat <<T ;;
-[strava]
-enabled = $enabled
-client_id = "fake-strava-client"
-client_secret = "fake-strava-SECRET-9d04"
-redirect_uri = "http://127.0.0.1:$(free_port)/callback"
-authorize_url = "$FAKE/strava/oauth/authorize"
-token_url = "$FAKE/strava/oauth/token"
-base_url = "$FAKE/strava/api/v3"
-T
-        eightsleep) cat <<T ;;
-[eightsleep]
-enabled = $enabled
-email = "sleeper@example.com"
-password = "fake-eightsleep-SECRET-pw"
-client_id = "fake-eightsleep-client"
-client_secret = "fake-eightsleep-SECRET-0b3c"
-auth_url = "$FAKE/eightsleep/v1/tokens"
-client_api_url = "$FAKE/eightsleep/v1"
-intervals_days = ${ES_INTERVALS_DAYS:-0}
-T
-        esac >>"$tmp/health-sync.toml"
-        echo >>"$tmp/health-sync.toml"
-    done
+    {
+        printf '[app]\ndb = "%s/health.sqlite"\n\n' "$tmp"
+        "$FAKE_BIN" --print-config "$FAKE" --enable "$*" \
+            --set "eightsleep.intervals_days=${ES_INTERVALS_DAYS:-0}"
+    } >"$tmp/health-sync.toml"
     chmod 600 "$tmp/health-sync.toml"
 }
 
@@ -163,6 +113,35 @@ oauth_login() {
     local rc=$?
     cat "$OUT" >>"$tmp/all-output"
     [ "$rc" -eq 0 ] || { echo "# auth $p exited $rc"; sed 's/^/# /' "$OUT"; return 1; }
+}
+
+# exact PROVIDER: every resource the fake dumps (POST /_admin/PROVIDER/dump:
+# {"<resource>": {"<record id>": payload}}) is in the database exactly: the
+# same record ids, each payload equal; differences are printed as comments.
+exact() {
+    curl -s -X POST "$FAKE/_admin/$1/dump" >"$tmp/dump.json"
+    sqlite3 -json "$tmp/health.sqlite" \
+        "SELECT resource, record_id, payload_json FROM records WHERE provider = '$1'" \
+        >"$tmp/rows.json"
+    python3 - "$tmp/dump.json" "$tmp/rows.json" <<'PY'
+import json, sys
+want = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read().strip()
+got = {}
+for row in json.loads(text) if text else []:
+    got.setdefault(row["resource"], {})[row["record_id"]] = json.loads(row["payload_json"])
+bad = 0
+for resource in sorted(set(want) | set(got)):
+    w, g = want.get(resource, {}), got.get(resource, {})
+    for rid in sorted(set(w) | set(g)):
+        if rid not in g:
+            print(f"# {resource}/{rid}: upstream, not stored"); bad += 1
+        elif rid not in w:
+            print(f"# {resource}/{rid}: stored, not upstream"); bad += 1
+        elif w[rid] != g[rid]:
+            print(f"# {resource}/{rid}: stored payload differs"); bad += 1
+sys.exit(1 if bad else 0)
+PY
 }
 
 # no_secrets: nothing the binary printed holds one of the fake's secrets.
