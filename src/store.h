@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* 1: the tables; 2: the typed views (views.c); 3: Apple Health in them. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 

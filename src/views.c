@@ -12,6 +12,15 @@
 /* ISO UTC from epoch seconds. */
 #define ISO_EPOCH(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
 #define J(path) "json_extract(payload_json, '" path "')"
+/* An Oura sleep document (of the table aliased t) that is the night's main sleep. */
+#define OURA_MAIN_SLEEP(t) "COALESCE(json_extract(" t ".payload_json, '$.type'), 'long_sleep') = 'long_sleep'"
+/* The local date of a WHOOP time x in the record whose payload is p: its
+ * timezone_offset ("+hh:mm", "-hh:mm" or "Z") applied. */
+#define WHOOP_TZ(p) "json_extract(" p ", '$.timezone_offset')"
+#define WHOOP_LOCAL_DATE(p, x)                                                                   \
+    "CASE WHEN COALESCE(" WHOOP_TZ(p) ", 'Z') = 'Z' THEN date(" x ") ELSE date(" x ","           \
+    " substr(" WHOOP_TZ(p) ", 1, 3) || ' hours',"                                                \
+    " substr(" WHOOP_TZ(p) ", 1, 1) || substr(" WHOOP_TZ(p) ", 5, 2) || ' minutes') END"
 /* Apple Health: a sample's value and unit, converted to the views' units. */
 #define AH_VALUE J("$.value")
 #define AH_KG(v, u)                                                                             \
@@ -87,7 +96,22 @@ const char views_sql[] =
     "   substr(" J("$.value") ", 29) AS stage,"
     "   CAST(ROUND((julianday(end_time) - julianday(start_time)) * 86400) AS INTEGER) AS secs"
     "  FROM records WHERE provider = 'apple_health' AND resource = 'sleep_analysis')"
-    " GROUP BY night, source HAVING SUM(CASE WHEN stage LIKE 'Asleep%' THEN secs END) > 0;"
+    " GROUP BY night, source HAVING SUM(CASE WHEN stage LIKE 'Asleep%' THEN secs END) > 0"
+    /* WHOOP: scored main sleeps (naps left out), filed under the local day
+     * woken up on; stage times are milliseconds. */
+    " UNION ALL"
+    " SELECT 'whoop', record_id, " WHOOP_LOCAL_DATE("payload_json", J("$.end")) ","
+    "  " ISO(J("$.start")) ", " ISO(J("$.end")) ","
+    "  (" J("$.score.stage_summary.total_light_sleep_time_milli") " + "
+    J("$.score.stage_summary.total_slow_wave_sleep_time_milli") " + "
+    J("$.score.stage_summary.total_rem_sleep_time_milli") ") / 1000,"
+    "  " J("$.score.stage_summary.total_slow_wave_sleep_time_milli") " / 1000,"
+    "  " J("$.score.stage_summary.total_light_sleep_time_milli") " / 1000,"
+    "  " J("$.score.stage_summary.total_rem_sleep_time_milli") " / 1000,"
+    "  " J("$.score.stage_summary.total_awake_time_milli") " / 1000,"
+    "  ROUND(" J("$.score.sleep_efficiency_percentage") "), NULL, NULL, NULL"
+    " FROM records WHERE provider = 'whoop' AND resource = 'sleep'"
+    "  AND " J("$.nap") " = 0 AND " J("$.score_state") " = 'SCORED';"
 
     /* ---- daily activity ---- */
     "DROP VIEW IF EXISTS v_daily_activity;"
@@ -179,7 +203,54 @@ const char views_sql[] =
     "   " AH_KCAL(AH_STAT("sum", "HKQuantityTypeIdentifierActiveEnergyBurned"),
                 AH_STAT("unit", "HKQuantityTypeIdentifierActiveEnergyBurned")) "), 1),"
     "  NULL"
-    " FROM records WHERE provider = 'apple_health' AND resource = 'workouts';"
+    " FROM records WHERE provider = 'apple_health' AND resource = 'workouts'"
+    " UNION ALL"
+    " SELECT 'whoop', record_id, " J("$.sport_name") ", NULL,"
+    "  " ISO(J("$.start")) ", " ISO(J("$.end")) ","
+    "  CAST(ROUND((julianday(" J("$.end") ") - julianday(" J("$.start") ")) * 86400) AS INTEGER),"
+    "  " J("$.score.distance_meter") ", ROUND(" J("$.score.kilojoule") " / 4.184), NULL"
+    " FROM records WHERE provider = 'whoop' AND resource = 'workouts';"
+
+    /* ---- one row per provider and day: how recovered the body is ---- */
+    "DROP VIEW IF EXISTS v_recovery;"
+    "CREATE VIEW v_recovery AS"
+    /* Oura: a day with a readiness or a main sleep: the readiness score, the
+     * night's HRV and lowest heart rate (its main sleep, filed under the same
+     * day) and the day's SpO2.  Oura reports skin temperature only as a
+     * deviation: no absolute value. */
+    " SELECT 'oura' AS provider,"
+    "  (SELECT r.record_id FROM records r WHERE r.provider = 'oura'"
+    "   AND r.resource = 'daily_readiness' AND r.start_time = d.day LIMIT 1) AS record_id,"
+    "  d.day AS day,"
+    "  (SELECT json_extract(r.payload_json, '$.score') FROM records r WHERE r.provider = 'oura'"
+    "   AND r.resource = 'daily_readiness' AND r.start_time = d.day LIMIT 1) AS score,"
+    "  (SELECT json_extract(s.payload_json, '$.average_hrv') FROM records s"
+    "   WHERE s.provider = 'oura' AND s.resource = 'sleep' AND s.start_time = d.day"
+    "    AND " OURA_MAIN_SLEEP("s") " LIMIT 1) AS hrv_ms,"
+    "  (SELECT json_extract(s.payload_json, '$.lowest_heart_rate') FROM records s"
+    "   WHERE s.provider = 'oura' AND s.resource = 'sleep' AND s.start_time = d.day"
+    "    AND " OURA_MAIN_SLEEP("s") " LIMIT 1) AS resting_hr_bpm,"
+    "  (SELECT json_extract(o.payload_json, '$.spo2_percentage.average') FROM records o"
+    "   WHERE o.provider = 'oura' AND o.resource = 'daily_spo2' AND o.start_time = d.day"
+    "   LIMIT 1) AS spo2_pct,"
+    "  NULL AS skin_temp_c"
+    " FROM (SELECT DISTINCT start_time AS day FROM records d"
+    "  WHERE d.provider = 'oura' AND (d.resource = 'daily_readiness'"
+    "   OR (d.resource = 'sleep' AND " OURA_MAIN_SLEEP("d") "))) d"
+    /* WHOOP: a scored recovery, filed under the local day its sleep ended. */
+    " UNION ALL"
+    " SELECT 'whoop', r.record_id,"
+    "  COALESCE(" WHOOP_LOCAL_DATE("s.payload_json", "json_extract(s.payload_json, '$.end')") ","
+    "   date(json_extract(r.payload_json, '$.created_at'))),"
+    "  json_extract(r.payload_json, '$.score.recovery_score'),"
+    "  json_extract(r.payload_json, '$.score.hrv_rmssd_milli'),"
+    "  json_extract(r.payload_json, '$.score.resting_heart_rate'),"
+    "  json_extract(r.payload_json, '$.score.spo2_percentage'),"
+    "  json_extract(r.payload_json, '$.score.skin_temp_celsius')"
+    " FROM records r LEFT JOIN records s ON s.provider = 'whoop' AND s.resource = 'sleep'"
+    "  AND s.record_id = json_extract(r.payload_json, '$.sleep_id')"
+    " WHERE r.provider = 'whoop' AND r.resource = 'recoveries'"
+    "  AND json_extract(r.payload_json, '$.score_state') = 'SCORED';"
 
     /* ---- body measurements: Withings measure groups ---- */
     "DROP VIEW IF EXISTS v_measure_types;"
@@ -276,4 +347,4 @@ const char views_sql[] =
 
 const char *const view_names[] = {"v_sleep",          "v_daily_activity", "v_workouts",
                                   "v_measure_types",  "v_body_measures",  "v_body",
-                                  "v_heart_rate",     NULL};
+                                  "v_heart_rate",     "v_recovery",       NULL};

@@ -9,11 +9,12 @@ extern const struct provider withings_provider;
 extern const struct provider hevy_provider;
 extern const struct provider strava_provider;
 extern const struct provider eightsleep_provider;
+extern const struct provider whoop_provider;
 
 /* Run order when no --providers is given (the Python tool's). */
 const struct provider *const providers[] = {
     &oura_provider, &withings_provider, &hevy_provider, &strava_provider, &eightsleep_provider,
-    NULL,
+    &whoop_provider, NULL,
 };
 
 const struct provider *provider_find(const char *name)

@@ -90,9 +90,9 @@ check "dark mode, print and phone width are styled" eval \
 check "every panel with data is there" eval \
     'for id in sleep sleep-sources recovery heart-rate activity body training freshness; do grep -q "<section id=\"$id\">" "$page" || exit 1; done'
 
-# With a v_recovery view (Oura readiness and WHOOP recovery), the recovery
+# With a v_recovery view of another shape (the real one replaced), the recovery
 # panel reads it, score included; its columns are looked up by name.
-sql "CREATE VIEW v_recovery AS SELECT 'whoop' AS provider, '2024-03-0' || n AS day, 40 + n AS hrv_ms, 60 - n AS resting_hr_bpm, 70 + n AS score FROM (SELECT 1 AS n UNION ALL SELECT 2)"
+sql "DROP VIEW IF EXISTS v_recovery; CREATE VIEW v_recovery AS SELECT 'whoop' AS provider, '2024-03-0' || n AS day, 40 + n AS hrv_ms, 60 - n AS resting_hr_bpm, 70 + n AS score FROM (SELECT 1 AS n UNION ALL SELECT 2)"
 check "report reads v_recovery when the database has it" \
     run 0 report --since 2024-02-20 --until 2024-03-10 --output "$tmp/recovery.html"
 python3 "$ROOT/tests/integration/report_html.py" rows "$tmp/recovery.html" >rows.txt
