@@ -40,6 +40,8 @@ static void token_state(struct store *s, const struct provider *p, struct buf *o
         buf_addf(out, "token %s %s", expired ? "expired" : "expires", t.expires_at);
         if (t.refresh_token)
             buf_adds(out, expired ? " (renewed at the next sync)" : " (renewed when due)");
+        else if (p->auth == AUTH_PASSWORD)
+            buf_adds(out, " (signs in again when due)");
         else if (expired)
             buf_addf(out, ": run `health-sync auth %s`", p->name);
     }

@@ -15,6 +15,10 @@ check "...every resource selected by default" eval 'grep -A2 "^oura" "$OUT" | gr
 oauth_login oura
 run 0 providers
 check "after auth: the token's expiry, renewed when due" has "token expires 20[0-9-]*T[0-9:]*Z (renewed when due)"
+run 0 auth eightsleep
+run 0 providers
+check "a password provider's stored token: it signs in again when due" eval \
+    'grep -A1 "^eightsleep" "$OUT" | grep -qE "token expires 20[0-9T:-]+Z \(signs in again when due\)"'
 sed -i '/^\[hevy\]/a resources = ["workouts", "routines"]' "$tmp/health-sync.toml"
 run 0 providers
 check "a [hevy].resources selection: the others are left out" eval \
