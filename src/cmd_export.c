@@ -2,6 +2,7 @@
  * Lines, streamed row by row. */
 #include "cmd.h"
 
+#include "apple_health.h"
 #include "atomicfile.h"
 #include "buf.h"
 #include "interrupt.h"
@@ -166,6 +167,14 @@ static int add_view_name(void *arg, const char *name)
     return 0;
 }
 
+static int add_imported_name(void *arg, const char *provider, const char *resource, long n)
+{
+    (void)n;
+    if (!strcmp(provider, APPLE_HEALTH_PROVIDER))
+        buf_addf(arg, " %s/%s", provider, resource);
+    return 0;
+}
+
 static int unknown_what(struct store *s, const char *what)
 {
     struct buf names = BUF_INIT;
@@ -174,14 +183,22 @@ static int unknown_what(struct store *s, const char *what)
     for (const struct provider *const *p = providers; *p; p++)
         for (const struct resource *r = (*p)->resources; r->name; r++)
             buf_addf(&names, " %s/%s", (*p)->name, r->name);
+    store_each_count(s, add_imported_name, &names, &err);
     int rc = cli_usage_error("export", "'%s' is neither a view nor a provider/resource; valid:%s",
                              what, buf_failed(&names) ? " (out of memory)" : names.data);
     buf_free(&names);
     return rc;
 }
 
-static bool is_known_resource(const char *what, const char *slash)
+/* A synced provider's resource, or a type an import has stored (Apple
+ * Health's resources are whatever types the export holds). */
+static bool is_known_resource(struct store *s, const char *what, const char *slash)
 {
+    size_t n = (size_t)(slash - what);
+    if (n == strlen(APPLE_HEALTH_PROVIDER) && !strncmp(what, APPLE_HEALTH_PROVIDER, n)) {
+        struct hs_error err = HS_ERROR_INIT;
+        return store_has_records(s, APPLE_HEALTH_PROVIDER, slash + 1, &err) == 1;
+    }
     for (const struct provider *const *p = providers; *p; p++) {
         if (strlen((*p)->name) != (size_t)(slash - what) ||
             strncmp((*p)->name, what, (size_t)(slash - what)))
@@ -199,7 +216,7 @@ static int build_query(struct store *s, const struct export_args *a, struct buf 
     *nparams = 0;
     const char *slash = strchr(a->what, '/');
     const char *time_col;
-    if (slash && is_known_resource(a->what, slash)) {
+    if (slash && is_known_resource(s, a->what, slash)) {
         if (!(*provider = strndup(a->what, (size_t)(slash - a->what))))
             return EXIT_FAILED;
         buf_adds(sql, "SELECT provider, resource, record_id, start_time, end_time,"

@@ -146,6 +146,12 @@ check "an unknown source is a usage error" eval 'run 2 import google-fit x.zip &
 check "a generated export imports with progress" eval 'import 0 e1.xml && has "100% of e1.xml read"'
 check "exactly the distinct records per resource" per_resource m1.json
 xml_content=$(content "$tmp/health.sqlite")
+check "export takes an imported type, with --since/--until" eval \
+    'run 0 export apple_health/heart_rate --format jsonl --since 2024-03-06 --until 2024-03-06 --output hr.jsonl &&
+     [ "$(wc -l <hr.jsonl)" = "$(sql "SELECT COUNT(*) FROM records WHERE resource=\"heart_rate\" AND substr(start_time, 1, 10) = \"2024-03-06\"")" ] &&
+     [ "$(wc -l <hr.jsonl)" -gt 0 ]'
+check "an absent type is refused, naming the imported ones" eval \
+    'run 2 export apple_health/no_such_type && has "apple_health/step_count"' 
 check "re-importing changes nothing" eval \
     'import 0 e1.xml && has ": 0 new, 0 changed, " && [ "$(content "$tmp/health.sqlite")" = "$xml_content" ]'
 mv "$tmp/health.sqlite" xml.sqlite; rm -f "$tmp"/health.sqlite-*
