@@ -977,8 +977,67 @@ static int add_day(int coll, long day, struct fake_response *resp)
     return fake_json(resp, 200, json_pack("{s:s}", "id", id));
 }
 
+/* Every record a complete listing returns, by collection (the conformance
+ * suite's exact check): documents (a deleted sleep left out: the client
+ * deletes it), personal_info, and every heart-rate sample up to now. */
+static int dump(struct fake_response *resp)
+{
+    json_t *out = json_object();
+    fake_lock();
+    for (size_t i = 0; i < ndocs; i++) {
+        const struct doc *d = &docs[i];
+        if (d->gone || d->sleep_deleted || !collection_served(d->coll))
+            continue;
+        const char *name = collections[d->coll].name;
+        if (!json_object_get(out, name))
+            json_object_set_new(out, name, json_array());
+        json_array_append_new(json_object_get(out, name), doc_json(d));
+    }
+    fake_unlock();
+    struct fake_response info = {0};
+    personal_info(&info);
+    json_object_set_new(out, "personal_info", json_pack("[o]", json_loads(info.body, 0, NULL)));
+    free(info.body);
+    json_t *hr = json_array();
+    for (long d = 0; d < fake_day_count(); d++)
+        for (int k = 0; day_worn(d) && k < HR_SAMPLES; k++) {
+            time_t t = fake_day_start(d) + HR_FIRST + k * 300;
+            struct buf one = BUF_INIT;
+            add_heartrate_sample(&one, t);
+            if (t <= fake_opt.now)
+                json_array_append_new(hr, json_loads(one.data, 0, NULL));
+            buf_free(&one);
+        }
+    json_object_set_new(out, "heartrate", hr);
+    return fake_json(resp, 200, out);
+}
+
+/* The conformance suite's upstream change: the latest night's daily_sleep
+ * re-scored (edit), or the latest workout gone (delete); both inside the
+ * days a plain sync lists again. */
+static int conform_change(bool edit, struct fake_response *resp)
+{
+    struct doc *latest = NULL;
+    fake_lock();
+    for (size_t i = 0; i < ndocs; i++) {
+        struct doc *d = &docs[i];
+        if (d->coll == collection_index(edit ? "daily_sleep" : "workout") && !d->gone && (!latest || d->day > latest->day))
+            latest = d;
+    }
+    if (latest && edit)
+        latest->version++;
+    else if (latest)
+        latest->gone = true;
+    fake_unlock();
+    return fake_json(resp, latest ? 200 : 404, json_pack("{s:b}", "plain_sync_sees_it", 1));
+}
+
 static int oura_admin(const char *action, struct fake_request *req, struct fake_response *resp)
 {
+    if (!strcmp(action, "dump"))
+        return dump(resp);
+    if (!strcmp(action, "conform-edit") || !strcmp(action, "conform-delete"))
+        return conform_change(!strcmp(action, "conform-edit"), resp);
     if (!strcmp(action, "expire-tokens")) {
         pthread_mutex_lock(&token_lock);
         for (int i = 0; i < ngrants && i < MAX_GRANTS; i++)

@@ -527,9 +527,47 @@ static int set_usage(struct fake_request *req, struct fake_response *resp)
                                           (int)budgets[1].usage[1]));
 }
 
+/* Every record a complete listing returns (the conformance suite's exact
+ * check).  Under fake_lock. */
+static int dump(struct fake_response *resp)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < nactivities; i++)
+        if (!activities[i].deleted)
+            json_array_append_new(list, activity_json(&activities[i]));
+    return fake_json(resp, 200, json_pack("{s:o,s:[o]}", "activities", list, "athlete",
+                                          athlete_json(true)));
+}
+
+/* The latest activity: its id as text, or NULL. */
+static const char *latest_id(char out[32])
+{
+    struct activity *latest = NULL;
+    for (size_t i = 0; i < nactivities; i++)
+        if (!activities[i].deleted && (!latest || activities[i].start > latest->start))
+            latest = &activities[i];
+    if (!latest)
+        return NULL;
+    snprintf(out, 32, "%" PRId64, latest->id);
+    return out;
+}
+
 static int strava_admin(const char *action, struct fake_request *req, struct fake_response *resp)
 {
     fake_lock();
+    char latest[32];
+    if (!strcmp(action, "dump")) {
+        dump(resp);
+        fake_unlock();
+        return 0;
+    }
+    /* The conformance suite's upstream change: the latest activity renamed
+     * or deleted, inside the week a plain sync lists again. */
+    const char *id = fake_arg(req, "id");
+    if (!strcmp(action, "conform-edit") || !strcmp(action, "conform-delete")) {
+        id = latest_id(latest);
+        action += strlen("conform-");
+    }
     clock_tick += 60;
     struct activity *a = NULL;
     long long start;
@@ -545,7 +583,7 @@ static int strava_admin(const char *action, struct fake_request *req, struct fak
         activity_fill(a, next_upload_id++, old ? (time_t)start : clock_tick - 3600, &rng);
         snprintf(a->name, sizeof a->name, "Nova atividade %zu — %s", nactivities,
                  kinds[a->kind].name);
-    } else if (!(a = find(fake_arg(req, "id")))) {
+    } else if (!(a = find(id))) {
         fake_error(resp, 404, "no such activity");
     } else if (!strcmp(action, "edit")) {
         snprintf(a->name, sizeof a->name, "Editada %" PRId64 " ✓", a->id);

@@ -652,10 +652,24 @@ static int dump(struct fake_response *resp)
 static int admin_locked(const char *action, struct fake_request *req, struct fake_response *resp)
 {
     int r = resource_index(fake_arg(req, "resource"));
+    struct rec *x_for_conform = NULL;
     if (!strcmp(action, "score-pending"))
         return score_pending(resp);
     if (!strcmp(action, "dump"))
         return dump(resp);
+    /* The conformance suite's upstream change: the latest workout re-scored
+     * or deleted, inside the days a plain sync lists again. */
+    if (!strcmp(action, "conform-edit") || !strcmp(action, "conform-delete")) {
+        struct rec *w = NULL;
+        for (size_t i = 0; i < recs[R_WORKOUTS].n; i++)
+            if (!recs[R_WORKOUTS].v[i].deleted && (!w || recs[R_WORKOUTS].v[i].start > w->start))
+                w = &recs[R_WORKOUTS].v[i];
+        if (!w)
+            return fake_error(resp, 404, "no workout");
+        r = R_WORKOUTS;
+        x_for_conform = w;
+        action += strlen("conform-");
+    }
     if (!strcmp(action, "limit")) {
         const char *m = fake_arg(req, "minute"), *d = fake_arg(req, "day");
         if (m)
@@ -674,7 +688,7 @@ static int admin_locked(const char *action, struct fake_request *req, struct fak
         return fake_json(resp, 200,
                          json_pack("{s:s}", "id", recs[R_WORKOUTS].v[recs[R_WORKOUTS].n - 1].id));
     }
-    struct rec *x = find(r, fake_arg(req, "id"));
+    struct rec *x = x_for_conform ? x_for_conform : find(r, fake_arg(req, "id"));
     if (!x)
         return fake_error(resp, 404, "no such record");
     if (!strcmp(action, "delete")) {
