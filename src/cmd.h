@@ -87,6 +87,9 @@ int auth_parse_option(const char *command, struct cli *cli, int *i, struct auth_
  * Returns an exit code. */
 int auth_provider(const struct config *cfg, struct store *s, const struct provider *p,
                   struct auth_ctx *ctx, bool then_probe);
+/* Without signing in again: prepare (refreshing a token that is due) and
+ * the probe's one request, saying what it found.  Returns an exit code. */
+int auth_check(const struct config *cfg, struct store *s, const struct provider *p);
 /* providers: the state of p's credentials in a few words (cmd_providers.c). */
 void providers_auth_state(const struct config *cfg, struct store *s, const struct provider *p,
                           struct buf *out);

@@ -90,19 +90,32 @@ static void enable_provider(const struct config *cfg, const struct provider *p)
 /* p->probe's finding.  Without one, an OAuth2 provider says its sign-in
  * worked; a key or password was checked by a request already, and auth
  * said what it found. */
-static void probe(struct provider_run *run, const struct provider *p)
+static int probe(struct provider_run *run, const struct provider *p)
 {
     struct hs_error err = HS_ERROR_INIT;
     struct buf found = BUF_INIT;
+    int rc = 0;
     if (!p->probe && p->auth == AUTH_OAUTH2)
         log_info("%s: signed in; the first sync fetches your data.", p->title);
     else if (!p->probe)
         ;
-    else if (p->prepare(run, &err) < 0 || p->probe(run, &found, &err) < 0)
+    else if (p->prepare(run, &err) < 0 || p->probe(run, &found, &err) < 0) {
         log_warn("%s: signed in, but the first request failed: %s", p->title, err.msg);
-    else
+        rc = -1;
+    } else
         log_info("%s: %s.", p->title, found.data);
     buf_free(&found);
+    return rc;
+}
+
+int auth_check(const struct config *cfg, struct store *s, const struct provider *p)
+{
+    struct sync_runner *runner = sync_runner_new(s, cfg, NULL);
+    struct provider_run *run = runner ? sync_provider_run_new(runner, p) : NULL;
+    int rc = run && probe(run, p) == 0 ? EXIT_OK : EXIT_FAILED;
+    sync_provider_run_free(run);
+    sync_runner_free(runner);
+    return rc;
 }
 
 int auth_provider(const struct config *cfg, struct store *s, const struct provider *p,

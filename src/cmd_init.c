@@ -303,8 +303,10 @@ static int collect_changes(struct session *ss, const struct config *cfg, const s
     return rc;
 }
 
-/* Writes p's values and enables it; the config is reloaded into *cfg. */
-static int save_provider(struct session *ss, struct config **cfg, const struct provider *p)
+/* Writes p's values and enables it; the config is reloaded into *cfg.
+ * *changed tells whether the file changed. */
+static int save_provider(struct session *ss, struct config **cfg, const struct provider *p,
+                         bool *changed)
 {
     struct config_change changes[MAX_VALUES + 1];
     struct buf texts[MAX_VALUES];
@@ -313,8 +315,8 @@ static int save_provider(struct session *ss, struct config **cfg, const struct p
     size_t n = 0;
     int rc = collect_changes(ss, *cfg, p, changes, texts, &n);
     struct hs_error err = HS_ERROR_INIT;
-    bool changed = false;
-    if (rc == 0 && config_edit_file(ss->path, changes, n, &changed, &err) < 0) {
+    *changed = false;
+    if (rc == 0 && config_edit_file(ss->path, changes, n, changed, &err) < 0) {
         log_error("%s", err.msg);
         rc = -1;
     }
@@ -322,23 +324,53 @@ static int save_provider(struct session *ss, struct config **cfg, const struct p
         buf_free(&texts[i]);
     if (rc < 0)
         return -1;
-    printf(changed ? "Saved [%s] in %s.\n" : "[%s] in %s unchanged.\n", p->name, ss->path);
+    printf(*changed ? "Saved [%s] in %s.\n" : "[%s] in %s unchanged.\n", p->name, ss->path);
     config_free(*cfg);
     *cfg = cli_load_config(ss->cli);
     return *cfg ? 0 : -1;
 }
 
+static bool ask_yes(const char *prompt, bool default_yes)
+{
+    char *answer = ask(prompt, false);
+    bool yes = answer && (*answer ? *answer == 'y' || *answer == 'Y' : default_yes);
+    free(answer);
+    return yes;
+}
+
+/* An OAuth2 provider already signed in whose values did not change need
+ * not go through the browser again, if the person says so. */
+static bool keep_sign_in(struct session *ss, struct store *s, const struct provider *p,
+                         bool changed)
+{
+    if (!ss->interactive || changed || p->auth != AUTH_OAUTH2)
+        return false;
+    struct token t = {0};
+    struct hs_error err = HS_ERROR_INIT;
+    int found = store_get_token(s, p->name, &t, &err);
+    store_token_clear(&t);
+    if (found != 1)
+        return false;
+    struct buf prompt = BUF_INIT;
+    buf_addf(&prompt, "%s is signed in. Sign in again? [y/N] ", p->title);
+    bool again = ask_yes(prompt.data, false);
+    buf_free(&prompt);
+    return !again;
+}
+
 static int setup_provider(struct session *ss, struct config **cfg, const struct provider *p)
 {
     show_where_to_register(*cfg, p);
-    if (save_provider(ss, cfg, p) < 0)
+    bool changed = false;
+    if (save_provider(ss, cfg, p, &changed) < 0)
         return EXIT_USAGE;
     struct store *s = cli_open_store(ss->cli, *cfg);
     if (!s)
         return EXIT_FAILED;
     /* A code pasted on a terminal; piped answers are all ours. */
     ss->args->ctx.read_stdin = ss->interactive && isatty(STDIN_FILENO);
-    int rc = auth_provider(*cfg, s, p, &ss->args->ctx, true);
+    int rc = keep_sign_in(ss, s, p, changed) ? auth_check(*cfg, s, p)
+                                             : auth_provider(*cfg, s, p, &ss->args->ctx, true);
     store_close(s);
     if (rc == EXIT_OK && ss->ndone < sizeof ss->done / sizeof *ss->done)
         ss->done[ss->ndone++] = p;
@@ -421,9 +453,7 @@ static bool offer_first_sync(struct session *ss)
     for (size_t i = 0; i < ss->ndone; i++)
         buf_addf(&prompt, "%s%s", i ? ", " : "", ss->done[i]->title);
     buf_adds(&prompt, ")? [Y/n] ");
-    char *answer = ask(prompt.data, false);
-    bool yes = answer && (!*answer || *answer == 'y' || *answer == 'Y');
-    free(answer);
+    bool yes = ask_yes(prompt.data, true);
     buf_free(&prompt);
     return yes;
 }

@@ -757,17 +757,9 @@ static int oura_probe(struct provider_run *r, struct buf *found, struct hs_error
     buf_addf(&url, "%s/v2/usercollection/daily_sleep", run_config_str(r, "base_url"));
     http_url_add_param(&url, "start_date", from);
     http_url_add_param(&url, "end_date", to);
-    json_t *reply = NULL;
-    int rc = run_get_json(r, url.data, &reply, err);
+    int rc = run_probe_count(r, url.data, "data", "day of sleep", "days of sleep", found, err);
     buf_free(&url);
-    if (rc < 0)
-        return -1;
-    size_t n = json_array_size(json_object_get(reply, "data"));
-    bool more = json_is_string(json_object_get(reply, "next_token"));
-    buf_addf(found, "%s%zu day%s of sleep in the last 30 days", more ? "over " : "", n,
-             n == 1 ? "" : "s");
-    json_decref(reply);
-    return 0;
+    return rc;
 }
 
 const struct provider oura_provider = {

@@ -155,6 +155,11 @@ int task_get_json(struct task *t, const char *url, json_t **out, struct hs_error
 /* GET url with the run's access token as Bearer, outside any task (one
  * request: no 401 refresh, no fetch-ahead). */
 int run_get_json(struct provider_run *r, const char *url, json_t **out, struct hs_error *err);
+/* For a probe over the last 30 days: GETs url (run_get_json) and appends
+ * "N <one|many> in the last 30 days" to found, N the length of the reply's
+ * items_key array ("over N" when a next_token names another page). */
+int run_probe_count(struct provider_run *r, const char *url, const char *items_key, const char *one,
+                    const char *many, struct buf *found, struct hs_error *err);
 
 /* Listings fetched ahead, in parallel: job i is urls[i] followed by the
  * continuation pages next_url() names (NULL: the job is complete).

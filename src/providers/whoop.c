@@ -299,6 +299,20 @@ static const struct resource whoop_resources[] = {
     {NULL},
 };
 
+/* init's check: one page of the cycles of the last 30 days. */
+static int whoop_probe(struct provider_run *r, struct buf *found, struct hs_error *err)
+{
+    char from[TIME_ISO_LEN];
+    time_format_iso(time_now() - 30 * 86400, from);
+    struct buf url = BUF_INIT;
+    buf_addf(&url, "%s/v2/cycle", run_config_str(r, "base_url"));
+    http_url_add_param(&url, "limit", "25");
+    http_url_add_param(&url, "start", from);
+    int rc = run_probe_count(r, url.data, "records", "cycle", "cycles", found, err);
+    buf_free(&url);
+    return rc;
+}
+
 const struct provider whoop_provider = {
     .name = "whoop",
     .title = "WHOOP",
@@ -311,4 +325,6 @@ const struct provider whoop_provider = {
     .prepare = whoop_prepare,
     .refresh = oauth2_refresh,
     .cleanup = whoop_cleanup,
+    .setup_url = "https://developer-dashboard.whoop.com",
+    .probe = whoop_probe,
 };

@@ -263,6 +263,19 @@ int run_get_json(struct provider_run *r, const char *url, json_t **out, struct h
     return http_send_json(r->http, &req, out, err);
 }
 
+int run_probe_count(struct provider_run *r, const char *url, const char *items_key, const char *one,
+                    const char *many, struct buf *found, struct hs_error *err)
+{
+    json_t *reply = NULL;
+    if (run_get_json(r, url, &reply, err) < 0)
+        return -1;
+    size_t n = json_array_size(json_object_get(reply, items_key));
+    bool more = json_is_string(json_object_get(reply, "next_token"));
+    buf_addf(found, "%s%zu %s in the last 30 days", more ? "over " : "", n, n == 1 ? one : many);
+    json_decref(reply);
+    return 0;
+}
+
 size_t run_max_concurrency(const struct provider_run *r)
 {
     long long n = config_int(r->cfg, "app", "max_concurrency");

@@ -72,41 +72,54 @@ again='[
  ["1\\) oura +enabled +token expires 20", null],
  ["2\\) withings +off", null],
  ["3\\) hevy +enabled +key set in the config", null],
+ ["Set up which provider\\? .*: $", "oura"],
+ ["\\(client_id\\) \\[fake-oura-client; Enter keeps it\\]: $", ""],
+ ["\\(client_secret\\) \\[set; Enter keeps it\\]: $", ""],
+ ["\\[oura\\] in .* unchanged", null],
+ ["Oura is signed in\\. Sign in again\\? \\[y/N\\] $", ""],
+ ["Oura: [0-9]+ days of sleep in the last 30 days\\.", null],
  ["Set up which provider\\? .*: $", "hevy"],
  ["\\(api_key\\) \\[set; Enter keeps it\\]: $", ""],
  ["\\[hevy\\] in .* unchanged", null],
  ["Set up which provider\\? .*: $", "nonsense"],
  ["No provider .nonsense.", null],
  ["Set up which provider\\? .*: $", ""],
- ["Run the first sync now \\(Hevy\\)\\? \\[Y/n\\] $", "n"]
+ ["Run the first sync now \\(Oura, Hevy\\)\\? \\[Y/n\\] $", "n"]
 ]'
 check "init again shows what is set up; Enter keeps a value" drive "$tmp/pty2.log" "$again" init
 check "...and the config is byte for byte what it was" cmp "$tmp/after1.toml" "$tmp/health-sync.toml"
+check "...Oura, kept signed in, went through no browser" eval '! grep -q "Open this URL" "$tmp/pty2.log"'
 
 printf 'hevy\n\n\nn\n' >"$tmp/answers"
 check "answers piped in (no terminal) work too" eval \
     '"$HS" --config "$tmp/health-sync.toml" init <"$tmp/answers" >"$OUT" 2>&1 && cat "$OUT" >>"$tmp/all-output" && has "Hevy API key works" && has "Run the first sync now (Hevy)"'
 check "...and change nothing when every answer keeps" cmp "$tmp/after1.toml" "$tmp/health-sync.toml"
 
-# For scripts, an OAuth2 provider: Withings from flags and a file, the
-# browser played by curl as in oauth_login.
-cat >>"$tmp/health-sync.toml" <<T
-
-[withings]
-authorize_url = "$FAKE/oauth2_user/authorize2"
-base_url = "$FAKE"
-redirect_uri = "http://127.0.0.1:$(free_port)/callback"
-T
-echo "fake-withings-SECRET-77a2" >"$tmp/w-secret"
-"${VG[@]}" "$HS" --config "$tmp/health-sync.toml" init --provider withings --client-id fake-withings-client \
-    --client-secret-file "$tmp/w-secret" --no-browser </dev/null >"$OUT" 2>&1 &
-pid=$!
-url=""
-for _ in $(seq 600); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
-for _ in $(seq 300); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
-wait "$pid"; rc=$?; cat "$OUT" >>"$tmp/all-output"
+# For scripts, OAuth2 providers from flags and a file, the browser played by
+# curl as in oauth_login.  fake_section P: the fake's [P] without its
+# credentials and switch (what a person's config might hold before init).
+fake_section() {
+    printf '\n'
+    "$FAKE_BIN" --print-config "$FAKE" | sed -n "/^\[$1\]/,/^\$/p" | grep -vE '^(enabled|client_id|client_secret) '
+}
+# init_oauth P CLIENT SECRET: init --provider P, the secret from a file
+init_oauth() {
+    echo "$3" >"$tmp/$1-secret"
+    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" init --provider "$1" --client-id "$2" \
+        --client-secret-file "$tmp/$1-secret" --no-browser </dev/null >"$OUT" 2>&1 &
+    local pid=$! url=""
+    for _ in $(seq 600); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
+    for _ in $(seq 300); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
+    wait "$pid"; local rc=$?
+    cat "$OUT" >>"$tmp/all-output"
+    return $rc
+}
+fake_section withings >>"$tmp/health-sync.toml"
 check "init --provider withings: signs in and says what the account holds" eval \
-    '[ $rc = 0 ] && grep -qE "^Withings: [0-9]+ measurements in the last 30 days\.$" "$OUT"'
+    'init_oauth withings fake-withings-client fake-withings-SECRET-77a2 && grep -qE "^Withings: [0-9]+ measurements in the last 30 days\.$" "$OUT"'
+fake_section whoop >>"$tmp/health-sync.toml"
+check "init --provider whoop: shows where to register, signs in, counts the cycles" eval \
+    'init_oauth whoop fake-whoop-client fake-whoop-SECRET-4a7d && has "Register an application at: https://developer-dashboard.whoop.com" && grep -qE "^WHOOP: (over )?[0-9]+ cycles? in the last 30 days\.$" "$OUT"'
 
 # For scripts: Eight Sleep's four values from a flag, a file and standard input.
 cat >>"$tmp/health-sync.toml" <<T
@@ -124,6 +137,6 @@ check "init --provider eightsleep with --email, --client-id, --client-secret-fil
 check "...signs in, says whose account it is, syncs, and prints no secret" eval \
     'grep -qE "^Eight Sleep: signed in as [^ ]+, [0-9]+ devices?\.$" "$OUT" && grep -Eq "^eightsleep +ok " "$OUT" && ! grep -q SECRET "$OUT"'
 check "...the config has its values and [eightsleep].enabled" eval \
-    'grep -q "^password = \"fake-eightsleep-SECRET-pw\"$" "$tmp/health-sync.toml" && [ "$(grep -c "^enabled = true$" "$tmp/health-sync.toml")" = 4 ]'
+    'grep -q "^password = \"fake-eightsleep-SECRET-pw\"$" "$tmp/health-sync.toml" && [ "$(grep -c "^enabled = true$" "$tmp/health-sync.toml")" = 5 ]'
 check "no secret appears in any output" no_secrets
 finish
