@@ -4,6 +4,7 @@
 #include "html.h"
 #include "apple_health.h"
 #include "provider.h"
+#include "svg.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -112,21 +113,20 @@ const char *provider_title(const char *name)
     return p ? p->title : name;
 }
 
-void rolling_mean(const long *days, const double *values, size_t stride, size_t n, long window,
-                  double *out)
+void rolling_mean(struct rows *r, int from, int to, long window)
 {
-    size_t first = 0;
+    size_t first = 0, count = 0;
     double sum = 0;
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(values[i * stride]))
-            sum += values[i * stride], count++;
-        while (days[first] <= days[i] - window) {
-            if (!isnan(values[first * stride]))
-                sum -= values[first * stride], count--;
-            first++;
+    for (size_t i = 0; i < r->n; i++) {
+        double v = rows_at(r, i, from);
+        if (!isnan(v))
+            sum += v, count++;
+        for (; r->day[first] <= r->day[i] - window; first++) {
+            double old = rows_at(r, first, from);
+            if (!isnan(old))
+                sum -= old, count--;
         }
-        out[i] = count ? sum / (double)count : NAN;
+        r->v[i * (size_t)r->ncols + (size_t)to] = count ? sum / (double)count : NAN;
     }
 }
 
@@ -206,4 +206,56 @@ const char *period_head(const struct report_ctx *ctx, const char *daily)
 const char *period_noun(const struct report_ctx *ctx, const char *daily)
 {
     return ctx->bucket == 7 ? "weeks" : daily;
+}
+
+int weekly_sums(const struct rows *r, struct rows *w)
+{
+    memset(w, 0, sizeof *w);
+    w->ncols = r->ncols + 1;
+    w->day = malloc((r->n + 1) * sizeof *w->day);
+    w->v = calloc((r->n + 1) * (size_t)w->ncols, sizeof *w->v);
+    if (!w->day || !w->v)
+        return -1;
+    for (size_t i = 0; i < r->n; i++) {
+        long week = day_week_start(r->day[i]);
+        if (w->n == 0 || w->day[w->n - 1] != week)
+            w->day[w->n++] = week;
+        double *row = &w->v[(w->n - 1) * (size_t)w->ncols];
+        for (int c = 0; c < r->ncols; c++)
+            if (!isnan(rows_at(r, i, c)))
+                row[c] += rows_at(r, i, c);
+        row[r->ncols] += 1;
+    }
+    w->cap = r->n + 1;
+    return 0;
+}
+
+void hover_value(struct chart *c, long day, int ndays, const char *label, double v, int decimals,
+                 const char *unit)
+{
+    char text[11];
+    day_to_text(day, text);
+    struct buf t = BUF_INIT;
+    buf_addf(&t, "%s%s: ", ndays == 7 ? "week of " : "", text);
+    fmt_number(&t, v, decimals);
+    buf_addf(&t, " %s %s", unit, label);
+    chart_hover(c, day, ndays, t.data);
+    buf_free(&t);
+}
+
+void bars_chart(struct report_ctx *ctx, const struct rows *r, int col, int ndays,
+                const struct chart_spec *spec_in, const char *cls, const char *label, int decimals)
+{
+    struct chart_spec spec = *spec_in;
+    double lo, hi;
+    value_range(ctx, r->day, &r->v[col], (size_t)r->ncols, r->n, &lo, &hi);
+    spec.ymin = 0, spec.ymax = hi, spec.zero_based = 1;
+    struct chart c;
+    chart_begin(&c, ctx->out, &spec);
+    for (size_t i = 0; i < r->n; i++)
+        chart_bar(&c, r->day[i], ndays, 0, rows_at(r, i, col), cls);
+    for (size_t i = 0; i < r->n; i++)
+        if (!isnan(rows_at(r, i, col)))
+            hover_value(&c, r->day[i], ndays, label, rows_at(r, i, col), decimals, spec.y_unit);
+    chart_end(&c);
 }

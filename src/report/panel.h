@@ -25,7 +25,7 @@ struct report_ctx {
     char after[11];   /* the day after day1: times compare below it as text */
     time_t now;
     struct buf toc;    /* the contents list, one <li> per panel written */
-    struct rows sleep; /* v_sleep's nights from lead_in on, read once (panels_sleep.c) */
+    struct rows sleep; /* v_sleep's nights from lead_in on, read once (panel_sleep.c) */
     bool sleep_loaded;
     struct hs_error *err;
 };
@@ -71,10 +71,9 @@ void td_duration(struct buf *out, double seconds);
  * for one not in the table. */
 const char *provider_title(const char *name);
 
-/* For each i, the mean of the values of days (day[i] - window, day[i]]
- * (NANs skipped); out has n entries. */
-void rolling_mean(const long *days, const double *values, size_t stride, size_t n, long window,
-                  double *out);
+/* Column to of each row: the mean of column from over the days
+ * (day - window, day] (NANs skipped).  Rows ordered by day. */
+void rolling_mean(struct rows *r, int from, int to, long window);
 /* Minimum and maximum of values[i * stride] over i with day in the range
  * (NANs skipped); NAN when none. */
 void value_range(const struct report_ctx *ctx, const long *days, const double *values,
@@ -92,6 +91,22 @@ const char *period_noun(const struct report_ctx *ctx, const char *daily);
 /* A chart over the range's days (x unit "day", or "week" past 400 days; y not from zero). */
 struct chart_spec day_chart(const struct report_ctx *ctx, const char *title, const char *desc,
                             const char *y_unit, double ymin, double ymax);
+/* The nights of every source from lead_in on (v_sleep, a row per day and
+ * source), read once for the sleep, sources and recovery panels; NULL when
+ * the query failed.  Its columns: */
+enum { SL_TOTAL, SL_DEEP, SL_REM, SL_LIGHT, SL_AWAKE, SL_EFF, SL_HRV, SL_RHR, SL_AVG7, SL_NCOLS };
+const struct rows *sleep_nights(struct report_ctx *ctx);
+
+/* Sums of daily rows into weeks from Monday: each column summed, and one more
+ * column counting the days.  w is initialised here. */
+int weekly_sums(const struct rows *r, struct rows *w);
+/* A slot's hover title: "<day or week of day>: <v> <unit> <label>". */
+void hover_value(struct chart *c, long day, int ndays, const char *label, double v, int decimals,
+                 const char *unit);
+/* Bars of column col, one per row over ndays slots, each with its hover. */
+void bars_chart(struct report_ctx *ctx, const struct rows *r, int col, int ndays,
+                const struct chart_spec *spec, const char *cls, const char *label, int decimals);
+
 /* The key (provider) with the most rows with a value in column col; NULL if none. */
 const char *most_rows_key(const struct rows *r, int col);
 
