@@ -183,6 +183,8 @@ int period_rows(const struct report_ctx *ctx, const struct rows *r, struct rows 
     if (!out->day || !out->v || (r->keyed && !out->key))
         return -1;
     out->n = out->cap = r->n;
+    if (r->n == 0) /* an empty r may have no arrays at all */
+        return 0;
     memcpy(out->day, r->day, r->n * sizeof *out->day);
     memcpy(out->v, r->v, r->n * (size_t)r->ncols * sizeof *out->v);
     for (size_t i = 0; r->keyed && i < r->n; i++)

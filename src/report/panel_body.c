@@ -144,6 +144,10 @@ int panel_body(struct report_ctx *ctx)
     struct rows all;
     if (panel_load(ctx, body_sql, false, &all) < 0)
         return -1;
+    if (all.n == 0) {
+        rows_free(&all);
+        return 0;
+    }
     rolling_mean(&all, BD_WEIGHT, BD_WEIGHT7, 7);
     struct rows r = rows_since(&all, ctx->day0), per;
     if (period_rows(ctx, &r, &per) < 0) {
