@@ -37,7 +37,7 @@ check "...its own pass row not repeated in the resource table once it succeeded"
 unset HEALTH_SYNC_NOW
 
 # kill -9: the runs it left 'running' are shown as interrupted.
-curl -s -X POST "$FAKE/_admin/config?latency_ms=300" >/dev/null
+curl -s -X POST "$FAKE/_admin/config?latency_ms=1500" >/dev/null
 "$HS" --config "$tmp/health-sync.toml" sync --full >"$tmp/killed.out" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 100); do [ "$(sql "SELECT COUNT(*) FROM sync_runs WHERE status='running'")" -gt 0 ] && break; sleep 0.05; done
