@@ -169,6 +169,15 @@ q = \"SELECT resource, record_id, start_time, end_time, payload_json FROM record
 a, b = ({r[:4]: json.loads(r[4]) for r in sqlite3.connect(p).execute(q)} for p in sys.argv[1:])
 sys.exit(a != b)" py.sqlite "$tmp/health.sqlite"'
 
+# Memory does not grow with the export (not under a sanitizer or valgrind, whose own
+# bookkeeping is the most of it).
+if [ -z "${HEALTH_SYNC_VALGRIND:-}" ] && ! ldd "$HS" | grep -q -e libasan -e libubsan; then
+    "$GEN" month.zip --start 2024-01-01 --days 60 --heart-rate 400 2>/dev/null
+    check "a 60-day export imports in under 64 MB" eval \
+        '/usr/bin/time -f %M -o rss "$HS" --db month.sqlite import apple-health month.zip >/dev/null 2>&1 &&
+         [ "$(cat rss)" -lt 65536 ] || { echo "# peak RSS $(cat rss) KB"; false; }'
+fi
+
 # ---- a later cumulative export, written in another zone ----
 "$GEN" e2.zip --start 2024-03-05 --days 15 --tz Europe/Paris --manifest m2.json 2>/dev/null
 new=$(python3 -c "import json; a, b = (sum(json.load(open(f))['distinct'].values()) for f in ('m1.json', 'm2.json')); print(b - a)")
