@@ -17,11 +17,11 @@ enum { HR_MIN, HR_MEDIAN, HR_MAX, HR_COUNT, HR_NCOLS };
 /* Five years of five-minute samples are half a million rows: they stream by
  * once, in no order, into a count per day and bpm (whole beats, 1 to 255),
  * and each day's minimum, median and maximum are read off its counts.  No
- * sort: grouping them in SQL took 0.16 s for a year, a median through window
- * functions 0.36 s.  Oura's samples are found through the records index on
- * their time (v_heart_rate computes its time from each sample's JSON, so a
- * range read through it reads all five years: 0.8 s against 0.15 s); their
- * bpm is read at the view's JSON path.  The other sources come through the
+ * sort: that beat grouping in SQL and a median through window functions
+ * (docs/performance.md, "The HTML report").  Oura's samples are found
+ * through the records index on their time (v_heart_rate computes its time
+ * from each sample's JSON, so a range read through it reads all five
+ * years); their bpm is read at the view's JSON path.  The other sources come through the
  * view.  The range is widened by a day on each side, then cut on the local
  * day. */
 static const char *const heart_sql[] = {
