@@ -595,6 +595,45 @@ static int admin_knob(struct fake_request *req, struct fake_response *resp, cons
     return fake_json(resp, 200, json_pack("{s:I}", name, (json_int_t)*knob));
 }
 
+/* Every record a complete listing returns (the conformance suite's exact
+ * check): the snapshots as the client stores them (whole replies) and
+ * every night's trend day and session.  Under fake_lock. */
+static int dump(struct fake_response *resp)
+{
+    json_t *trends = json_array(), *intervals = json_array();
+    for (size_t i = 0; i < nnights; i++)
+        if (!nights[i].deleted) {
+            json_array_append_new(trends, trend_day_json(&nights[i], true));
+            json_array_append_new(intervals, interval_json(&nights[i]));
+        }
+    return fake_json(resp, 200,
+                     json_pack("{s:[o],s:[o,o],s:[o,o],s:o,s:o}", "users_me", user_json(0),
+                               "devices", device_json(false), device_json(true), "users",
+                               user_json(0), user_json(1), "trends", trends, "intervals",
+                               intervals));
+}
+
+/* The conformance suite's upstream change: the user's latest night
+ * rescored (edit) or deleted, inside the days a plain sync lists again. */
+static int conform(struct fake_response *resp, bool delete)
+{
+    struct night *latest = NULL;
+    for (size_t i = 0; i < nnights; i++)
+        if (nights[i].user == 0 && !nights[i].deleted &&
+            (!latest || strcmp(nights[i].day, latest->day) > 0))
+            latest = &nights[i];
+    if (!latest)
+        return fake_error(resp, 404, "no night");
+    clock_tick += 60;
+    if (delete) {
+        latest->deleted = true;
+    } else {
+        latest->score = (latest->score + 7) % 100;
+        latest->edited_at = clock_tick;
+    }
+    return fake_json(resp, 200, json_pack("{s:b}", "plain_sync_sees_it", 1));
+}
+
 static int eightsleep_admin(const char *action, struct fake_request *req,
                             struct fake_response *resp)
 {
@@ -607,7 +646,11 @@ static int eightsleep_admin(const char *action, struct fake_request *req,
     if (!strcmp(action, "burst5xx"))
         return admin_knob(req, resp, "n", &burst5xx, 1);
     fake_lock();
-    if (!strcmp(action, "ids")) {
+    if (!strcmp(action, "dump")) {
+        dump(resp);
+    } else if (!strcmp(action, "conform-edit") || !strcmp(action, "conform-delete")) {
+        conform(resp, !strcmp(action, "conform-delete"));
+    } else if (!strcmp(action, "ids")) {
         fake_json(resp, 200,
                   json_pack("{s:s,s:s,s:s,s:s}", "left", sleepers[0].id, "right", sleepers[1].id,
                             "main_pod", main_pod, "guest_pod", guest_pod));

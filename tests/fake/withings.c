@@ -1069,8 +1069,64 @@ static int admin_expire_tokens(struct fake_response *resp)
     return fake_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* Every record a complete listing returns, with every data field (the
+ * conformance suite's exact check); the per-night sleep detail, off by
+ * default, is left out. */
+static int admin_dump(struct fake_response *resp)
+{
+    json_t *measures = json_array(), *activity = json_array(), *workouts = json_array(),
+           *summaries = json_array();
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < ngroups; i++) {
+        json_t *g = groups[i].deleted || groups[i].category != 1 ? NULL
+                                                                 : group_json(&groups[i], NULL);
+        if (g)
+            json_array_append_new(measures, g);
+    }
+    pthread_mutex_unlock(&lock);
+    for (long d = 0; d < fake_day_count(); d++) {
+        time_t modified;
+        struct workout wo;
+        struct night n;
+        if (activity_of(d, &modified))
+            json_array_append_new(activity, activity_json(d, NULL));
+        if (workout_of(d, &wo))
+            json_array_append_new(workouts, workout_json(&wo, NULL));
+        if (night_of(d, &n))
+            json_array_append_new(summaries, summary_json(&n, NULL));
+    }
+    return fake_json(resp, 200, json_pack("{s:o,s:o,s:o,s:o}", "measures", measures, "activity",
+                                          activity, "workouts", workouts, "sleep_summary",
+                                          summaries));
+}
+
+/* The conformance suite's upstream change to the latest measure group: an
+ * edit (its modified time moves, so lastupdate finds it) or a deletion
+ * (Withings has no deletion feed: only a full pass sees it). */
+static int admin_conform(struct fake_response *resp, bool delete)
+{
+    pthread_mutex_lock(&lock);
+    struct group *latest = NULL;
+    for (size_t i = 0; i < ngroups; i++)
+        if (!groups[i].deleted && groups[i].category == 1 && (!latest || groups[i].date > latest->date))
+            latest = &groups[i];
+    if (latest && delete)
+        latest->deleted = true;
+    else if (latest) {
+        for (int i = 0; i < latest->nm; i++)
+            latest->m[i].value += latest->m[i].type == 1 ? 300 : 1;
+        latest->modified = next_change_time();
+    }
+    pthread_mutex_unlock(&lock);
+    return fake_json(resp, latest ? 200 : 404, json_pack("{s:b}", "plain_sync_sees_it", !delete));
+}
+
 static int withings_admin(const char *action, struct fake_request *req, struct fake_response *resp)
 {
+    if (!strcmp(action, "dump"))
+        return admin_dump(resp);
+    if (!strcmp(action, "conform-edit") || !strcmp(action, "conform-delete"))
+        return admin_conform(resp, !strcmp(action, "conform-delete"));
     if (!strcmp(action, "add-measure"))
         return admin_add_measure(resp);
     if (!strcmp(action, "edit-measure"))
