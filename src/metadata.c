@@ -114,6 +114,8 @@ static const struct column_doc columns[] = {
     {NULL, "hrv_ms", "Heart-rate variability (RMSSD).", "milliseconds", NULL},
     {NULL, "resting_hr_bpm", "Resting heart rate.", "beats per minute", NULL},
     {NULL, "score", "The provider's readiness or recovery score, 0 to 100.", NULL, NULL},
+    {NULL, "skin_temp_c", "Skin temperature (WHOOP; Oura reports only a deviation).",
+     "degrees Celsius", "degC"},
     {"records", "resource", "The provider's collection: daily_sleep, workouts, ...", NULL, NULL},
     {"records", "source_updated_at", "When the provider last changed it, as it says.", NULL, NULL},
     {"records", "payload_json", "The record's raw JSON, as the provider sent it.", NULL, NULL},

@@ -183,7 +183,16 @@ static void recovery_sentence(struct buf *s, const struct rows *r, const char *p
     fmt_number(s, rows_at(r, last, RC_RHR7), 1);
     buf_adds(s, " bpm against ");
     fmt_number(s, rows_at(r, last, RC_RHR60), 1);
-    buf_adds(s, " bpm.");
+    buf_adds(s, " bpm");
+    size_t scored = r->n;
+    while (scored > 0 && isnan(rows_at(r, scored - 1, RC_SCORE)))
+        scored--;
+    if (scored) {
+        char day[11];
+        day_to_text(r->day[scored - 1], day);
+        buf_addf(s, "; the latest score %.0f on %s", rows_at(r, scored - 1, RC_SCORE), day);
+    }
+    buf_adds(s, ".");
 }
 
 int panel_recovery(struct report_ctx *ctx)

@@ -98,7 +98,8 @@ check "report reads v_recovery when the database has it" \
 python3 "$ROOT/tests/integration/report_html.py" rows "$tmp/recovery.html" >rows.txt
 check "recovery: the view's HRV, resting HR and score" row "2024-03-02|42|41.5|41.5|58|58.5|58.5|72"
 check "recovery: the score has its chart" eval 'grep -q "<title>Readiness or recovery score</title>" "$tmp/recovery.html"'
-check "recovery: the source is named" eval 'grep -qi "from whoop against" "$tmp/recovery.html"'
+check "recovery: the source and its latest score are named" eval \
+    'grep -qi "from whoop against.*the latest score 72 on 2024-03-02" "$tmp/recovery.html"'
 sql "DROP VIEW v_recovery"
 
 # Past 400 days a chart slot and a table row stand for a week (Monday on):
