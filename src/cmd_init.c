@@ -251,53 +251,65 @@ static char *ask_key(const struct config *cfg, const struct provider *p, const s
     return answer;
 }
 
-/* The changes for p: its values (asked, or given on the command line) and
- * enabled = true.  -1 when a needed value is missing. */
+/* The values typed for p's setup keys into out (values owned); -1 when
+ * the input ended. */
+static int ask_values(const struct config *cfg, const struct provider *p, struct given *out,
+                      size_t *nv)
+{
+    for (const struct config_key *k = provider_config_keys(p); k->name; k++) {
+        if (!provider_key_is_setup(k) || *nv == MAX_VALUES)
+            continue;
+        bool ended = false;
+        char *v = ask_key(cfg, p, k, &ended);
+        if (ended)
+            return -1;
+        if (v)
+            out[(*nv)++] = (struct given){k, v};
+    }
+    return 0;
+}
+
+/* The values given on the command line into out (copies); -1, said, when
+ * a setup key has a value neither there nor in the config. */
+static int given_values(const struct session *ss, const struct config *cfg,
+                        const struct provider *p, struct given *out, size_t *nv)
+{
+    for (size_t i = 0; i < ss->args->ngiven; i++)
+        out[(*nv)++] = (struct given){ss->args->given[i].key, strdup(ss->args->given[i].value)};
+    int rc = 0;
+    for (const struct config_key *k = provider_config_keys(p); k->name; k++) {
+        bool given = false;
+        for (size_t i = 0; i < *nv; i++)
+            given |= out[i].key == k;
+        if (!provider_key_is_setup(k) || given || config_str(cfg, p->name, k->name))
+            continue;
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", k->name);
+        for (char *c = flag; *c; c++)
+            *c = *c == '_' ? '-' : *c;
+        log_error("%s needs %s (or %s-file PATH, %s-stdin)", p->name, flag, flag, flag);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The changes for p: its values (asked, or given on the command line) as
+ * TOML in texts, and enabled = true.  -1 when a needed value is missing. */
 static int collect_changes(struct session *ss, const struct config *cfg, const struct provider *p,
                            struct config_change *changes, struct buf *texts, size_t *n)
 {
-    char *values[MAX_VALUES] = {0};
-    const struct config_key *keys[MAX_VALUES];
+    struct given values[MAX_VALUES];
     size_t nv = 0;
-    int rc = 0;
-    if (ss->interactive) {
-        for (const struct config_key *k = provider_config_keys(p); k->name && nv < MAX_VALUES; k++) {
-            bool ended = false;
-            if (!provider_key_is_setup(k))
-                continue;
-            char *v = ask_key(cfg, p, k, &ended);
-            if (ended) {
-                rc = -1;
-                break;
-            }
-            if (v)
-                keys[nv] = k, values[nv++] = v;
-        }
-    } else {
-        for (size_t i = 0; i < ss->args->ngiven; i++)
-            keys[nv] = ss->args->given[i].key, values[nv++] = strdup(ss->args->given[i].value);
-        for (const struct config_key *k = provider_config_keys(p); k->name; k++) {
-            bool given = false;
-            for (size_t i = 0; i < nv; i++)
-                given |= keys[i] == k;
-            if (provider_key_is_setup(k) && !given && !config_str(cfg, p->name, k->name)) {
-                char flag[64];
-                snprintf(flag, sizeof flag, "--%s", k->name);
-                for (char *c = flag; *c; c++)
-                    *c = *c == '_' ? '-' : *c;
-                log_error("%s needs %s (or %s-file PATH, %s-stdin)", p->name, flag, flag, flag);
-                rc = -1;
-            }
-        }
-    }
+    int rc =
+        ss->interactive ? ask_values(cfg, p, values, &nv) : given_values(ss, cfg, p, values, &nv);
     *n = 0;
     for (size_t i = 0; i < nv; i++) {
         if (rc == 0) {
-            toml_value(keys[i], values[i], &texts[*n]);
-            changes[*n] = (struct config_change){p->name, keys[i]->name, texts[*n].data};
+            toml_value(values[i].key, values[i].value, &texts[*n]);
+            changes[*n] = (struct config_change){p->name, values[i].key->name, texts[*n].data};
             ++*n;
         }
-        free(values[i]);
+        free(values[i].value);
     }
     changes[(*n)++] = (struct config_change){p->name, "enabled", "true"};
     return rc;
