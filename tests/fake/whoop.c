@@ -17,8 +17,10 @@
  *        newest first.
  * Every API reply carries X-RateLimit-Limit ("100, 100;window=60,
  * 10000;window=86400"), X-RateLimit-Remaining and X-RateLimit-Reset (seconds);
- * past a budget 429.  With HEALTH_SYNC_SLEEP_SCALE < 1 (tests) the minute
- * lasts 60 x scale s, as the client's waits are scaled the same way.
+ * past a budget 429.  With HEALTH_SYNC_SLEEP_SCALE < 1 (tests) a spent minute
+ * ends 60 x scale s after it was spent, as the client's waits are scaled the
+ * same way, and one not spent does not end (so that a slow client meets
+ * the limit as a fast one does).
  *
  * Data: a cycle per worn day (integer id; the current one has no `end`), its
  * sleep (UUID) and recovery (no id of its own: cycle_id), some naps and
@@ -303,8 +305,8 @@ static void whoop_init(void)
 static struct {
     long minute_limit, day_limit;
     long minute_used, day_used;
-    double minute_began; /* seconds */
-} budget = {100, 10000, 0, 0, 0};
+    double minute_began, spent_at; /* seconds */
+} budget = {100, 10000, 0, 0, 0, 0};
 
 static double now_s(void)
 {
@@ -325,7 +327,12 @@ static double scale(void)
 static bool count_request(struct fake_response *resp)
 {
     double now = now_s(), minute = 60 * scale();
-    if (now - budget.minute_began >= minute) {
+    /* With a scaled clock (tests) a window that is not spent never ends, so
+     * how fast the client runs (valgrind, a busy machine) does not decide
+     * whether it meets the limit; a spent one ends a scaled minute after. */
+    bool spent = budget.minute_used >= budget.minute_limit;
+    double began = scale() < 1 ? (spent ? budget.spent_at : now) : budget.minute_began;
+    if (now - began >= minute && (scale() == 1 || spent)) {
         budget.minute_began = now;
         budget.minute_used = 0;
     }
@@ -333,12 +340,17 @@ static bool count_request(struct fake_response *resp)
     if (ok) {
         budget.minute_used++;
         budget.day_used++;
+        if (budget.minute_used == budget.minute_limit)
+            budget.spent_at = now;
     }
     long minute_left = budget.minute_limit - budget.minute_used;
     long day_left = budget.day_limit - budget.day_used;
     bool daily_closer = day_left < minute_left;
+    double from = budget.minute_began;
+    if (scale() < 1)
+        from = budget.minute_used >= budget.minute_limit ? budget.spent_at : now;
     long reset = daily_closer ? 86400 - (long)fake_opt.now % 86400
-                              : (long)((minute - (now - budget.minute_began)) / scale()) + 1;
+                              : (long)((minute - (now - from)) / scale()) + 1;
     char limit[128], n[32];
     snprintf(limit, sizeof limit, "%ld, %ld;window=60, %ld;window=86400",
              daily_closer ? budget.day_limit : budget.minute_limit, budget.minute_limit,
