@@ -14,14 +14,21 @@
 
 enum { FR_SYNCED, FR_LAST_DAY, FR_NCOLS };
 
-/* MAX(start_time) per resource finds the newest row through the records
+/* A provider's last successful sync is that of its whole pass (the "*" row of
+ * sync_runs: every resource it ran succeeded), as `status` tells it; a
+ * database without such rows (older versions, the Python tool) has only its
+ * resources' rows.  MAX(start_time) per resource finds the newest row through the records
  * index (the latest day is its first ten characters, as the provider wrote it). */
 static const char freshness_sql[] =
     "SELECT NULL, provider, MAX(synced), MAX(julianday(substr(last_time, 1, 10))) - 2440587.5 FROM "
     "("
     "  SELECT p.provider,"
-    "   (SELECT MAX(CAST(strftime('%s', finished_at) AS INTEGER)) FROM sync_runs r"
-    "    WHERE r.provider = p.provider AND r.status = 'success') AS synced,"
+    "   (SELECT CASE WHEN EXISTS (SELECT 1 FROM sync_runs r WHERE r.provider = p.provider"
+    "     AND r.resource = '*' AND r.status <> 'running')"
+    "    THEN (SELECT MAX(CAST(strftime('%s', finished_at) AS INTEGER)) FROM sync_runs r"
+    "     WHERE r.provider = p.provider AND r.resource = '*' AND r.status = 'success')"
+    "    ELSE (SELECT MAX(CAST(strftime('%s', finished_at) AS INTEGER)) FROM sync_runs r"
+    "     WHERE r.provider = p.provider AND r.status = 'success') END) AS synced,"
     "   (SELECT MAX(start_time) FROM records c WHERE c.provider = p.provider"
     "    AND c.resource = p.resource) AS last_time"
     "  FROM (SELECT provider, resource FROM sync_state"

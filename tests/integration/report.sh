@@ -47,6 +47,12 @@ ran oura daily_activity 2024-03-09T12:00:00Z
 ran withings measures 2024-03-07T12:00:00Z
 ran hevy workouts 2024-03-10T11:30:00Z
 ran strava activities 2024-03-10T11:55:00Z
+# Oura's latest whole pass failed (one resource did not) and the one before
+# went well: its last successful sync is the earlier one.  Strava has no
+# whole-pass rows (an older database): its resources' runs tell.
+sql "INSERT INTO sync_runs (provider, resource, status, started_at, finished_at) VALUES
+     ('oura', '*', 'success', '2024-03-10T06:00:00Z', '2024-03-10T06:00:00Z'),
+     ('oura', '*', 'error', '2024-03-10T11:00:00Z', '2024-03-10T11:00:00Z')"
 
 page="$tmp/health-report.html"
 check "report writes the page to --output" run 0 report --since 2024-02-20 --until 2024-03-10 --output "$page"
@@ -74,8 +80,8 @@ check "training: strength volume per week" row "2024-02-26|1|1000"
 check "training: minutes and km by sport and provider" row "Run|Strava|1|30|5.0"
 check "training: names from the data are escaped, not markup" row "Ride & <Roll>|Strava|1|60|20.0"
 check "training: Hevy's sessions" row "strength_training|Hevy|2|105|—"
-check "freshness: last successful sync with its age, last day with data" \
-    row "Oura|2024-03-10T11:00:00Z (1 h ago)|2024-03-04"
+check "freshness: the last sync in which all of a provider's resources succeeded, its age, last day with data" \
+    row "Oura|2024-03-10T06:00:00Z (6 h ago)|2024-03-04"
 check "freshness: a provider synced minutes ago" row "Strava|2024-03-10T11:55:00Z (5 min ago)|2024-03-03"
 check "the page says each panel's sentence" eval 'grep -q "6 h 50 min asleep on average over 3 nights at 88 % efficiency" "$page"'
 check "markup from the data is escaped" eval '! grep -q "<Roll>" "$page" && grep -q "Ride &amp; &lt;Roll&gt;" "$page"'
