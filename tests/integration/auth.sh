@@ -10,15 +10,11 @@ write_config strava oura
 # waits for the authorize URL and sets AUTH_URL, AUTH_PID.
 start_auth() {
     rm -f "$tmp/in" && mkfifo "$tmp/in"
+    : >"$OUT"
     "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$@" --no-browser <"$tmp/in" >"$OUT" 2>&1 &
     AUTH_PID=$!
     exec 7>"$tmp/in" # keep the fifo open: stdin stays readable
-    AUTH_URL=""
-    for _ in $(seq 200); do
-        AUTH_URL=$(grep -m1 -E '^https?://' "$OUT" || true)
-        [ -n "$AUTH_URL" ] && break
-        sleep 0.02
-    done
+    AUTH_URL=$(authorize_url "$OUT")
     # The listener starts right after the URL is printed: wait until it accepts.
     local port
     port=$(sed 's/.*redirect_uri=http%3A%2F%2F[^%]*%3A\([0-9]*\).*/\1/' <<<"$AUTH_URL")

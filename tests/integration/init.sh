@@ -105,10 +105,11 @@ fake_section() {
 # init_oauth P CLIENT SECRET: init --provider P, the secret from a file
 init_oauth() {
     echo "$3" >"$tmp/$1-secret"
+    : >"$OUT"
     "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" init --provider "$1" --client-id "$2" \
         --client-secret-file "$tmp/$1-secret" --no-browser </dev/null >"$OUT" 2>&1 &
     local pid=$! url=""
-    for _ in $(seq 600); do url=$(grep -m1 -E '^https?://' "$OUT" || true); [ -n "$url" ] && break; sleep 0.05; done
+    url=$(authorize_url "$OUT")
     for _ in $(seq 300); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
     wait "$pid"; local rc=$?
     cat "$OUT" >>"$tmp/all-output"

@@ -97,16 +97,24 @@ write_config() {
 
 # oauth_login PROVIDER: runs `auth PROVIDER --no-browser`, plays the browser
 # with curl following the fake's authorize redirect to our listener.
-oauth_login() {
-    local p=$1 url=""
-    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
-    local pid=$!
-    # Up to 20 s: on a loaded machine the binary can take seconds to start.
-    for _ in $(seq 1000); do
-        url=$(grep -m1 -E '^https?://' "$OUT" || true)
-        [ -n "$url" ] && break
+# authorize_url FILE: the authorize URL a backgrounded `auth` (or `init`)
+# printed to FILE, once the line after it shows the URL is whole; waits up to
+# 30 s (a loaded machine can take seconds to start the binary).  The caller
+# empties FILE before starting the command: the redirection that truncates
+# it runs in the child, so a URL left by the previous command could be read.
+authorize_url() {
+    for _ in $(seq 1500); do
+        grep -q 'Waiting for the redirect' "$1" && { grep -m1 -E '^https?://' "$1"; return 0; }
         sleep 0.02
     done
+    return 1
+}
+oauth_login() {
+    local p=$1 url=""
+    : >"$OUT"
+    "${VG[@]}" "$HS" --config "$tmp/health-sync.toml" auth "$p" --no-browser </dev/null >"$OUT" 2>&1 &
+    local pid=$!
+    url=$(authorize_url "$OUT")
     # The listener starts right after the URL is printed: retry until it answers.
     for _ in $(seq 200); do [ -n "$url" ] && curl -s -L -o /dev/null "$url" && break; sleep 0.1; done
     wait "$pid"
