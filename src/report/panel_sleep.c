@@ -12,10 +12,17 @@
 
 /* ---- Sleep: one provider's nights, stages stacked ---- */
 
+/* An Eight Sleep pod is shared: its account lists the partner on the other
+ * side too, and their nights (record ids "<user id>:<day>") are not the
+ * account holder's (users_me), so a night's sum leaves them out. */
 static const char sleep_sql[] =
     "SELECT day, provider, SUM(total_sleep_s), SUM(deep_s), SUM(rem_s), SUM(light_s),"
     " SUM(awake_s), AVG(efficiency_pct), AVG(hrv_ms), AVG(hr_lowest_bpm), NULL"
     " FROM v_sleep WHERE day BETWEEN ?3 AND ?2 AND total_sleep_s > 0"
+    " AND (provider <> 'eightsleep' OR NOT EXISTS (SELECT 1 FROM records u"
+    "      WHERE u.provider = 'eightsleep' AND u.resource = 'users_me')"
+    "  OR substr(record_id, 1, instr(record_id, ':')) IN (SELECT u.record_id || ':' FROM records u"
+    "      WHERE u.provider = 'eightsleep' AND u.resource = 'users_me'))"
     " GROUP BY day, provider ORDER BY day";
 
 const struct rows *sleep_nights(struct report_ctx *ctx)

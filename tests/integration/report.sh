@@ -41,6 +41,10 @@ sql "INSERT INTO records VALUES ('hevy', 'workouts', 'h1', '2024-03-01T18:00:00+
 sql "INSERT INTO records VALUES ('hevy', 'workouts', 'h2', '2024-03-05T18:00:00+00:00', '2024-03-05T18:45:00+00:00', NULL, '{\"id\":\"h2\",\"exercises\":[{\"sets\":[{\"weight_kg\":50,\"reps\":10}]}]}', '2024-03-10T00:00:00Z')"
 put strava activities 1 2024-03-02T08:00:00Z '{"id":1,"name":"Run","sport_type":"Run","start_date":"2024-03-02T08:00:00Z","elapsed_time":1800,"distance":5000}'
 put strava activities 2 2024-03-03T08:00:00Z '{"id":2,"name":"<b>Ride</b>","sport_type":"Ride & <Roll>","start_date":"2024-03-03T08:00:00Z","elapsed_time":3600,"distance":20000}'
+# A shared Eight Sleep pod: the account holder ("me") slept nowhere in range,
+# the partner on the other side did; their night is not the holder's.
+put eightsleep users_me me 2024-01-01T00:00:00Z '{"userId":"me"}'
+put eightsleep trends partner:2024-03-01 2024-03-01 '{"day":"2024-03-01","presenceStart":"2024-03-01T00:00:00Z","presenceEnd":"2024-03-01T08:00:00Z","presenceDuration":28800,"sleepDuration":27000,"deepDuration":5400,"lightDuration":14400,"remDuration":7200}'
 ran oura sleep 2024-03-10T11:00:00Z
 ran oura heartrate 2024-03-10T11:00:00Z
 ran oura daily_activity 2024-03-09T12:00:00Z
@@ -65,6 +69,8 @@ check "sleep: the first night averages itself" \
     row "2024-03-01|7 h 00 min|1 h 00 min|2 h 00 min|4 h 00 min|30 min|90|7 h 00 min"
 check "sleep by source: each device and their spread" \
     row "2024-03-01|7 h 00 min|6 h 00 min|1 h 00 min"
+check "sleep by source: a partner's nights on a shared Eight Sleep are not the account holder's" \
+    eval '! grep -q "Eight Sleep" rows.txt && ! grep -q "Eight Sleep" "$page"'
 check "sleep by source: a night one device missed has no spread" \
     row "2024-03-03|6 h 00 min|—|—"
 check "recovery: HRV and resting HR with 7- and 60-day baselines" \
